@@ -1,0 +1,375 @@
+"""Read one statement file (txt, markdown, HTML or PDF) into text plus what the file declares.
+
+Every way a file can be unusable becomes an :class:`~rag.errors.IngestError` whose message is one
+line saying why the file is skipped. Metadata is only ever what the file itself states.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import logging
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import frontmatter
+import yaml
+from bs4 import BeautifulSoup, NavigableString, Tag
+from pypdf import PdfReader
+
+from rag.errors import IngestError
+from rag.models import StatementMeta
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf"})
+
+_MB = 1024 * 1024
+_ALLOWED_CONTROLS = frozenset(b"\t\n\r\f")
+_CONTROL_BYTES = (frozenset(range(32)) - _ALLOWED_CONTROLS) | {0x7F}
+_META_KEYS = {
+    "organization": ("organization", "org", "organisation"),
+    "author": ("author", "authors"),
+    "date": ("date",),
+    "title": ("title",),
+    "source": ("source", "url", "link"),
+}
+_FRONT_MATTER_START = re.compile(r"\A---[ \t]*\n")
+_HTML_DROP = frozenset({
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside",
+    "form", "button", "iframe", "svg", "head", "title",
+})  # fmt: skip
+_HTML_DROP_ROLES = frozenset({"navigation", "banner", "contentinfo"})
+_HTML_BLOCKS = frozenset({
+    "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "th", "div",
+    "section", "article", "main", "body", "ul", "ol", "dl", "dt", "dd", "table", "tr",
+    "figure", "figcaption", "hr",
+})  # fmt: skip
+_ISO_PREFIX = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?!\d)")
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.I
+)
+_BULLET = re.compile(r"^[•●▪◦‣∙·*-]\s")  # not – or —: a wrapped line may start with a dash
+_PARAGRAPH_END = (".", "!", "?", ":", "”", '"', "’", "'")
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A file's text before cleaning, with the metadata it declares and the markup it may hold."""
+
+    text: str
+    meta: StatementMeta
+    markup: Literal["markdown", "plain"]
+
+
+def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:
+    """Read one statement file.
+
+    txt/md keep the file's newline structure (front matter removed); HTML and PDF come back as
+    paragraphs joined by a blank line, each on one line.
+
+    Raises:
+        IngestError: the file is unsupported, too large, unreadable, empty, binary, undecodable,
+            has invalid front matter, or holds no usable text (the message says which).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise IngestError(f"unsupported file type {suffix or '(none)'!r} (supported: {supported})")
+    data = _read_bytes(path, max_bytes)
+    if not data.strip():
+        raise IngestError("empty file")
+    if suffix == ".pdf":
+        return _load_pdf(data)
+    text = _decode(data, path)
+    if not text.strip():
+        raise IngestError("empty file")
+    if suffix in {".html", ".htm"}:
+        return _load_html(text)
+    meta, body = _split_front_matter(text, strict=suffix != ".txt")
+    if not body.strip():
+        raise IngestError("empty file (front matter only)")
+    return RawDocument(text=body, meta=meta, markup="markdown")
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IngestError("is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise IngestError("not a regular file")
+        if info.st_size > max_bytes:
+            raise IngestError(
+                f"file is {_human_size(info.st_size)}, over the {_human_size(max_bytes)} limit"
+            )
+        return path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _human_size(n: int) -> str:
+    for unit, size in (("MB", _MB), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """Bytes to text: UTF-8 (BOM dropped), else cp1252, else latin-1; newlines become ``\\n``."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise IngestError("cannot decode text: invalid UTF-16") from exc
+        logger.info("%s: decoded as utf-16 (byte order mark)", path)
+    else:
+        data = data.removeprefix(codecs.BOM_UTF8)
+        head = data[:8192]
+        if b"\0" in head or sum(b in _CONTROL_BYTES for b in head) > len(head) / 10:
+            raise IngestError("binary file, not text")
+        text = _decode_8bit(data, path)
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode_8bit(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    # cp1252 and latin-1 accept (almost) any bytes, so only trust them on text-like content.
+    if not _CONTROL_BYTES.isdisjoint(data):
+        raise IngestError("cannot decode text: not UTF-8 and has control characters")
+    try:
+        text, encoding = data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # cp1252 leaves a few bytes (0x81, 0x8d, ...) undefined
+        text, encoding = data.decode("latin-1"), "latin-1"
+    logger.info("%s: not valid UTF-8, decoded as %s", path, encoding)
+    return text
+
+
+def _split_front_matter(text: str, *, strict: bool) -> tuple[StatementMeta, str]:
+    """YAML front matter to metadata, and the body after it.
+
+    ``strict`` (markdown) turns malformed front matter into an error. Otherwise (txt) the file is
+    kept whole unless its opening ``---`` starts valid front matter naming a known key, so that a
+    txt statement that merely opens with a rule never loses text.
+    """
+    if not _FRONT_MATTER_START.match(text):
+        return StatementMeta(), text
+    try:
+        data, body = _parse_front_matter(text)
+    except ValueError as exc:
+        if not strict:
+            return StatementMeta(), text
+        raise IngestError(f"invalid front matter: {exc}") from exc
+    known = {key for keys in _META_KEYS.values() for key in keys}
+    if not strict and not known & {str(key).strip().lower() for key in data}:
+        return StatementMeta(), text
+    return _meta_from_mapping(data), body.lstrip("\n")
+
+
+def _parse_front_matter(text: str) -> tuple[dict[Any, Any], str]:
+    """Split and parse YAML front matter; ``ValueError`` carries a one-line reason."""
+    handler = frontmatter.YAMLHandler()
+    try:
+        head, body = handler.split(text)
+    except ValueError as exc:
+        raise ValueError("no closing '---'") from exc
+    try:
+        data = handler.load(head)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" (line {mark.line + 1})" if mark else ""  # head starts after the first ---
+        raise ValueError(f"{exc.problem or exc.context}{where}") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(_one_line(exc)) from exc
+    if data is None:
+        return {}, body
+    if not isinstance(data, dict):
+        raise ValueError("expected 'key: value' lines")
+    return data, body
+
+
+def _meta_from_mapping(data: dict[Any, Any]) -> StatementMeta:
+    lowered = {str(key).strip().lower(): value for key, value in data.items()}
+    fields: dict[str, str | None] = {}
+    for field, keys in _META_KEYS.items():
+        values = (_meta_value(lowered.get(key)) for key in keys)
+        fields[field] = next((value for value in values if value), None)
+    return StatementMeta(**fields)
+
+
+def _meta_value(value: object) -> str | None:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return _collapse(str(value)) or None
+    if isinstance(value, list):
+        return ", ".join(item for item in map(_meta_value, value) if item) or None
+    return None
+
+
+def _load_html(text: str) -> RawDocument:
+    soup = BeautifulSoup(text, "html.parser")
+    meta = _html_meta(soup)  # before dropping <head>, <header> and friends
+    for tag in soup.find_all(_is_page_chrome):
+        if not tag.decomposed:  # already gone with a dropped ancestor
+            tag.decompose()
+    articles = soup.find_all("article")
+    root: Tag
+    if articles:
+        root = max(articles, key=lambda tag: len(tag.get_text(strip=True)))
+    else:
+        root = soup.find("main") or soup.body or soup
+    paragraphs = _html_paragraphs(root)
+    if not paragraphs:
+        raise IngestError("HTML has no main text")
+    return RawDocument(text="\n\n".join(paragraphs), meta=meta, markup="plain")
+
+
+def _is_page_chrome(tag: Tag) -> bool:
+    return tag.name in _HTML_DROP or tag.get("role") in _HTML_DROP_ROLES
+
+
+def _html_paragraphs(root: Tag) -> list[str]:
+    """Each run of text between block boundaries (or two ``<br>``) is one paragraph.
+
+    Inline pieces are joined without a separator, so ``<em>war</em>s.`` stays ``wars.``.
+    """
+    paragraphs: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        for part in re.split(r"\n\s*\n", "".join(run)):
+            if paragraph := _collapse(part):
+                paragraphs.append(paragraph)
+        run.clear()
+
+    stack: list[tuple[Any, bool]] = [(root, True)]
+    while stack:
+        node, entering = stack.pop()
+        if isinstance(node, Tag):
+            if not entering or node.name in _HTML_BLOCKS:
+                flush()
+            if not entering:
+                continue
+            if node.name == "br":
+                run.append("\n")
+                continue
+            if node.name in _HTML_BLOCKS:
+                stack.append((node, False))
+            stack.extend((child, True) for child in reversed(node.contents))
+        elif type(node) is NavigableString:  # not comments, doctypes or CDATA
+            run.append(str(node))
+    flush()
+    return paragraphs
+
+
+def _html_meta(soup: BeautifulSoup) -> StatementMeta:
+    metas: dict[str, str] = {}
+    for tag in soup.find_all("meta"):
+        key = str(tag.get("property") or tag.get("name") or "").strip().lower()
+        content = _collapse(str(tag.get("content") or ""))
+        if key and content:
+            metas.setdefault(key, content)
+
+    def first_text(name: str) -> str | None:
+        tag = soup.find(name)
+        return (_collapse(tag.get_text(" ")) or None) if tag else None
+
+    author = metas.get("author") or metas.get("article:author")
+    if author and re.match(r"^(?:https?:)?//", author):
+        author = None
+    dates = [metas.get("article:published_time"), metas.get("date")]
+    time_tag = soup.find("time", attrs={"datetime": True})
+    if time_tag:
+        dates.append(str(time_tag["datetime"]))
+    iso_dates = (_ISO_PREFIX.match(d.strip()) for d in dates if d)
+    canonical = soup.find("link", rel="canonical", href=True)
+    return StatementMeta(
+        organization=metas.get("og:site_name"),
+        author=author,
+        date=next((m.group() for m in iso_dates if m), None),
+        title=metas.get("og:title") or first_text("title") or first_text("h1"),
+        source=(str(canonical["href"]).strip() if canonical else None) or metas.get("og:url"),
+    )
+
+
+def _load_pdf(data: bytes) -> RawDocument:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError("PDF is password-protected")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except Exception as exc:  # pypdf raises many exception types on damaged files
+        raise IngestError(f"unreadable PDF: {_one_line(exc) or type(exc).__name__}") from exc
+    paragraphs = _pdf_paragraphs(pages)
+    if not paragraphs:
+        raise IngestError("PDF has no text layer (scanned?)", hint="run OCR on it first")
+    title = _pdf_info(reader, "title")
+    if title and (
+        title.startswith("Microsoft Word -") or title.endswith((".doc", ".docx", ".pdf"))
+    ):
+        title = None
+    meta = StatementMeta(title=title, author=_pdf_info(reader, "author"))
+    return RawDocument(text="\n\n".join(paragraphs), meta=meta, markup="plain")
+
+
+def _pdf_info(reader: PdfReader, field: str) -> str | None:
+    try:
+        value = getattr(reader.metadata, field, None)
+    except Exception:  # a damaged info dictionary is no reason to skip the text
+        return None
+    return (_collapse(str(value)) or None) if value else None
+
+
+def _pdf_paragraphs(pages: list[str]) -> list[str]:
+    """Rebuild paragraphs from the lines of each page (pypdf gives no paragraph breaks).
+
+    A line closes its paragraph when a blank line or a bullet follows, or when it ends like a
+    sentence and is clearly shorter than the page's longest line. A paragraph left open at the
+    bottom of a page continues on the next.
+    """
+    paragraphs: list[str] = []
+    current = ""
+    for page in pages:
+        lines = [_collapse(line) for line in page.replace("\r", "\n").split("\n")]
+        lines = [line for line in lines if not _PAGE_NUMBER.match(line)]
+        longest = max(map(len, lines), default=0)
+        for index, line in enumerate(lines):
+            if line:
+                current = _join_lines(current, line)
+            following = lines[index + 1] if index + 1 < len(lines) else None
+            ends = line.endswith(_PARAGRAPH_END) and len(line) < 0.85 * longest
+            if not line or ends or (following and _BULLET.match(following)):
+                if current:
+                    paragraphs.append(current)
+                current = ""
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _join_lines(current: str, line: str) -> str:
+    if not current:
+        return line
+    if len(current) > 1 and current[-1] == "-" and current[-2].isalpha() and line[0].islower():
+        return current[:-1] + line
+    return f"{current} {line}"
+
+
+def _collapse(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _one_line(exc: BaseException) -> str:
+    return _collapse(str(exc))

@@ -1,0 +1,94 @@
+"""Turn a loaded document into the one clean text that quotes may come from.
+
+Markup is removed, typography (curly quotes, dashes) is kept, paragraphs are joined by
+a blank line and numbered from 1. Trailing scraping artifacts ("full story:") go.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ingest.loaders import RawDocument
+
+_BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
+_WS = re.compile(r"\s+")
+# Lines scrapers leave at the end of an article; never part of the statement.
+_ARTIFACT = re.compile(
+    r"^\s*(full story|read more|continue reading|read the full story|share this( article)?|"
+    r"print this( page)?|click here.*|source|advertisement)\s*:?\s*$",
+    re.IGNORECASE,
+)
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
+_MD_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(?=\S)")
+_MD_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_CODE = re.compile(r"`([^`]+)`")
+_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
+_MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+_ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    paragraphs: tuple[tuple[int, int], ...]  # (start, end) of paragraph 1, 2, …
+
+
+def _strip_markdown_line(line: str) -> str:
+    if _MD_HR.match(line):
+        return ""
+    line = _MD_HEADING.sub("", line)
+    line = _MD_QUOTE.sub("", line)
+    return _MD_BULLET.sub("", line)
+
+
+def _strip_markdown_inline(text: str) -> str:
+    text = _MD_IMAGE.sub(r"\1", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_CODE.sub(r"\1", text)
+    text = _MD_STRONG.sub(r"\2", text)
+    text = _MD_EM_STAR.sub(r"\1", text)
+    return _MD_EM_UNDERSCORE.sub(r"\1", text)
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """Paragraphs as lists of lines: blank-line separated if the text uses blank lines,
+    otherwise one paragraph per line."""
+    text = text.strip("\n")
+    if _BLANK_LINE.search(text):
+        return [block.split("\n") for block in _BLANK_LINE.split(text)]
+    return [[line] for line in text.split("\n")]
+
+
+def _drop_trailing_artifacts(paragraphs: list[str]) -> list[str]:
+    while paragraphs and _ARTIFACT.match(paragraphs[-1]):
+        paragraphs.pop()
+    return paragraphs
+
+
+def normalize(doc: RawDocument) -> CleanText:
+    """Clean text and paragraph spans of a loaded document."""
+    markdown = doc.markup == "markdown"
+    paragraphs: list[str] = []
+    for lines in _blocks(doc.text.replace("\r\n", "\n").replace("\r", "\n")):
+        if markdown:
+            lines = [_strip_markdown_line(line) for line in lines]
+        joined = " ".join(line.strip() for line in lines if line.strip())
+        if markdown:
+            if _ONLY_MARKUP.match(joined):
+                continue
+            joined = _strip_markdown_inline(joined)
+        joined = _WS.sub(" ", joined).strip()
+        if joined and not _ONLY_MARKUP.match(joined):
+            paragraphs.append(joined)
+    paragraphs = _drop_trailing_artifacts(paragraphs)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for paragraph in paragraphs:
+        spans.append((cursor, cursor + len(paragraph)))
+        cursor += len(paragraph) + 2
+    return CleanText(text="\n\n".join(paragraphs), paragraphs=tuple(spans))

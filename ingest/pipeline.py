@@ -1,0 +1,238 @@
+"""Incremental ingest: files -> clean text -> passages -> vectors -> Chroma.
+
+Safe to re-run: a statement whose content hash is unchanged is not written again, a
+changed one replaces its passages, ``prune`` drops statements whose files are gone, and
+one lock file keeps two ingests off the same data directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from filelock import FileLock, Timeout
+
+from ingest.chunking import chunk
+from ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from ingest.metadata import SIDECAR, SidecarError, merge, sidecar_meta
+from ingest.normalize import normalize
+from rag.embeddings import PassageEmbedder
+from rag.errors import IngestError, IngestLockedError, RagError
+from rag.models import Statement, StatementMeta
+from rag.settings import Settings
+from rag.store import ChromaStore
+
+logger = logging.getLogger(__name__)
+
+# Bump when normalisation or chunking changes, so every statement is rebuilt once.
+PIPELINE_VERSION = "1"
+BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
+
+Status = Literal["new", "updated", "unchanged", "skipped", "removed"]
+Progress = Callable[[int, int, Path], None]
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    path: str
+    status: Status
+    statement_id: str | None = None
+    passages: int = 0
+    reason: str | None = None
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+    orphans_removed: int = 0
+
+    def count(self, status: Status) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def passages_written(self) -> int:
+        return sum(o.passages for o in self.outcomes if o.status in ("new", "updated"))
+
+    @property
+    def skipped(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == "skipped"]
+
+    def summary(self) -> dict[str, int]:
+        return {s: self.count(s) for s in ("new", "updated", "unchanged", "skipped", "removed")}
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
+    """Statement files under ``paths`` (files or folders), plus paths that cannot be used.
+
+    Folders are walked without following symlinked folders (no loops); inside folders,
+    files of other types and hidden files are ignored silently, while a file named
+    explicitly with an unsupported type is reported.
+    """
+    files: list[Path] = []
+    problems: list[FileOutcome] = []
+    for root in paths:
+        try:
+            if root.is_dir():
+                for folder, dirs, names in os.walk(root, followlinks=False):
+                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                    for name in sorted(names):
+                        path = Path(folder) / name
+                        if name.startswith(".") or name == SIDECAR:
+                            continue
+                        if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                            files.append(path)
+            elif root.exists() or root.is_symlink():
+                files.append(root)
+            else:
+                problems.append(FileOutcome(str(root), "skipped", reason="no such file or folder"))
+        except OSError as exc:
+            problems.append(FileOutcome(str(root), "skipped", reason=f"unreadable: {exc.strerror}"))
+    return files, problems
+
+
+def statement_id_for(path: Path) -> str:
+    """A readable id from the file name (``004_8209.txt`` -> ``004_8209``)."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", path.stem).strip("-.") or "statement"
+    return stem[:80]
+
+
+class Ingestor:
+    """Writes statements into the store. Built once, ``run`` as often as needed."""
+
+    def __init__(self, settings: Settings, store: ChromaStore, embedder: PassageEmbedder):
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+
+    def run(
+        self,
+        paths: Sequence[Path] | None = None,
+        overrides: StatementMeta | None = None,
+        prune: bool = False,
+        progress: Progress | None = None,
+        wait: float = 0.0,
+    ) -> IngestReport:
+        """Ingest files or folders (default: the bundled statements)."""
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.settings.lock_path))
+        try:
+            lock.acquire(timeout=wait)
+        except Timeout as exc:
+            raise IngestLockedError(
+                f"Another ingest is running on {self.settings.home}",
+                hint="wait for it to finish, or pass --wait SECONDS",
+            ) from exc
+        try:
+            return self._run(list(paths or [BUNDLED_CORPUS]), overrides, prune, progress)
+        finally:
+            lock.release()
+
+    def _run(
+        self,
+        paths: list[Path],
+        overrides: StatementMeta | None,
+        prune: bool,
+        progress: Progress | None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        report.orphans_removed = self.store.delete_orphans()
+        files, problems = discover(paths)
+        report.outcomes.extend(problems)
+        existing = {s.statement_id: s for s in self.store.statements()}
+        taken: dict[str, str] = {}  # ids claimed in this run -> path
+        for done, path in enumerate(files, start=1):
+            outcome = self._one(path, overrides, existing, taken)
+            report.outcomes.append(outcome)
+            if outcome.status == "skipped":
+                logger.info("skipped %s: %s", path, outcome.reason)
+            if progress:
+                progress(done, len(files), path)
+        if prune:
+            report.outcomes.extend(self._prune(existing))
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _one(
+        self,
+        path: Path,
+        overrides: StatementMeta | None,
+        existing: dict[str, Statement],
+        taken: dict[str, str],
+    ) -> FileOutcome:
+        resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
+        try:
+            max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+            raw = load_document(path, max_bytes=max_bytes)
+            meta = merge(overrides, sidecar_meta(path), raw.meta)
+        except (IngestError, SidecarError) as exc:
+            return FileOutcome(str(path), "skipped", reason=str(exc))
+        clean = normalize(raw)
+        if not clean.paragraphs:
+            return FileOutcome(str(path), "skipped", reason="no text left after cleaning")
+        sid = self._claim_id(path, resolved, existing, taken)
+        content_hash = self._hash(clean.text, meta)
+        previous = existing.get(sid)
+        if previous and previous.content_hash == content_hash:
+            return FileOutcome(str(path), "unchanged", sid, previous.passages)
+        passages = chunk(sid, clean, self.settings.max_passage_chars)
+        try:
+            vectors, sentence_vectors = self.embedder.embed_passages(
+                [p.text for p in passages],
+                [[(s - p.start, e - p.start) for s, e in p.sentences] for p in passages],
+            )
+            statement = Statement(
+                statement_id=sid,
+                **meta.model_dump(exclude={"source"}),
+                source=meta.source or path.name,
+                path=resolved,
+                content_hash=content_hash,
+                passages=len(passages),
+                text=clean.text,
+            )
+            self.store.write_statement(statement, passages, vectors, sentence_vectors)
+        except RagError:
+            raise  # store down, model missing: stop, nothing half-written is visible
+        existing[sid] = statement.model_copy(update={"text": None})
+        return FileOutcome(str(path), "updated" if previous else "new", sid, len(passages))
+
+    def _claim_id(
+        self, path: Path, resolved: str, existing: dict[str, Statement], taken: dict[str, str]
+    ) -> str:
+        """The file's id; another file already owning it gets a path-hash suffix."""
+        sid = statement_id_for(path)
+        owner = taken.get(sid) or (existing[sid].path if sid in existing else None)
+        if owner and owner != resolved and (sid in taken or Path(owner).exists()):
+            sid = f"{sid}-{hashlib.sha256(resolved.encode()).hexdigest()[:6]}"
+        taken[sid] = resolved
+        return sid
+
+    def _hash(self, text: str, meta: StatementMeta) -> str:
+        payload = json.dumps(
+            [
+                PIPELINE_VERSION,
+                self.embedder.model_name,
+                self.settings.max_passage_chars,
+                meta.model_dump(),
+                text,
+            ],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+    def _prune(self, existing: dict[str, Statement]) -> list[FileOutcome]:
+        removed = []
+        for sid, statement in sorted(existing.items()):
+            if statement.path and not Path(statement.path).exists():
+                self.store.delete_statement(sid)
+                removed.append(FileOutcome(statement.path, "removed", sid))
+        return removed

@@ -1,0 +1,412 @@
+"""Question in, typed answer out: retrieve, pick sentences, verify, cite — or abstain.
+
+No LLM is involved: every word shown as a quote is a verified span of a statement.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.catalog import Catalog, Snapshot, describe
+from rag.conversation import Resolution, resolve
+from rag.embeddings import Embedder
+from rag.errors import InvalidQuestionError
+from rag.models import (
+    Answer,
+    AnswerEvent,
+    Citation,
+    CitationEvent,
+    DoneEvent,
+    Filters,
+    RetrievalEvent,
+    Statement,
+    StatementRef,
+    TextEvent,
+)
+from rag.quotes import Query, QuoteSpan, ScoredSentence, score_sentences, select_quotes, verify
+from rag.render import abstain_text, answer_text
+from rag.settings import Settings
+from rag.store import ChromaStore, StoredPassage
+
+logger = logging.getLogger(__name__)
+
+_COMPARE = re.compile(
+    r"\b(differ\w*|difference\w*|compar\w*|contrast\w*|versus|vs\.?|disagree\w*|"
+    r"each statement|both statements|the two statements)\b",
+    re.IGNORECASE,
+)
+_COMPARE_LEAD = re.compile(
+    r"^\s*(?:how|in what ways?|where|what)\s+(?:do|does|did)\s+(?:the\s+)?(?:two\s+|both\s+)?"
+    r"(?:statements?|parties|organi[sz]ations)\s+(?:differ|compare|contrast|disagree|agree|say)"
+    r"\w*\s*(?:on|about|over|regarding|in|with respect to|when it comes to)?\s*"
+    r"|^\s*compare\s+(?:what\s+)?(?:the\s+)?(?:two\s+)?(?:statements?|parties)?\s*(?:say)?\s*"
+    r"(?:on|about|regarding)?\s*",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTEXT_WEIGHT = 0.35
+UNKNOWN_ENTITY_PENALTY = 0.75
+COMPARE_MAX_STATEMENTS = 12
+COMPARE_PER_STATEMENT = 2
+
+
+def clean_question(question: str, max_chars: int) -> str:
+    """Normalised question text, or a clear error for an unusable one."""
+    if not isinstance(question, str):
+        raise InvalidQuestionError("The question must be text")
+    if len(question) > max_chars:
+        raise InvalidQuestionError(
+            f"The question is too long ({len(question):,} characters; the limit is {max_chars:,})",
+            hint="ask something shorter",
+        )
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", question))
+    text = " ".join(text.split())
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidQuestionError("The question is empty", hint="type a question in words")
+    return text
+
+
+@dataclass
+class _Plan:
+    question: str
+    filters: Filters
+    scope: list[Statement]
+    resolution: Resolution
+    compare_topic: str | None
+
+
+class Answerer:
+    """Answers questions from the statements in a store.
+
+    >>> answerer = Answerer(settings, store, embedder, catalog)
+    >>> answer = answerer.answer("What is the Quds Force?")
+    >>> answer.citations[0].quote
+    "He became the leader of the reactionary Revolutionary Guards' international Quds Force."
+    """
+
+    def __init__(
+        self, settings: Settings, store: ChromaStore, embedder: Embedder, catalog: Catalog
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.catalog = catalog
+        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    # -- public ------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        history: Sequence[Answer] = (),
+        compare: bool | None = None,
+        k: int | None = None,
+    ) -> Answer:
+        """The complete answer (see ``stream`` for the same as events)."""
+        for event in self.stream(question, filters, history, compare, k):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise AssertionError("stream ended without an answer")  # pragma: no cover
+
+    def stream(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        history: Sequence[Answer] = (),
+        compare: bool | None = None,
+        k: int | None = None,
+    ) -> Iterator[AnswerEvent]:
+        """Typed events: retrieval done, each citation, the text, then the answer."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        plan = self._plan(question, filters or Filters(), history, compare)
+        snap = self.catalog.snapshot()
+        texts = self._statement_texts(plan.scope)
+        if plan.compare_topic is not None:
+            spans, passages, not_addressed, scored = self._compare(plan, snap, k, timings)
+        else:
+            spans, passages, scored = self._single(plan, snap, k, timings)
+            not_addressed = []
+        yield RetrievalEvent(
+            passages=len(passages),
+            statement_ids=sorted({p.passage.statement_id for p in passages.values()}),
+        )
+        citations = self._citations(spans, plan.scope, texts)
+        abstained = not citations
+        nearest: list[Citation] = []
+        if abstained:
+            nearest = self._nearest(scored, passages, plan.scope, texts)
+            text = abstain_text(describe(plan.filters) or None)
+        else:
+            text = answer_text(citations, plan.compare_topic, not_addressed)
+        for citation in citations:
+            yield CitationEvent(citation=citation)
+        for line in text.splitlines(keepends=True):
+            yield TextEvent(text=line)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        resolved = plan.resolution.retrieval_text
+        yield DoneEvent(
+            answer=Answer(
+                question=plan.question,
+                abstained=abstained,
+                answer=text,
+                citations=citations,
+                nearest=nearest,
+                compare=plan.compare_topic is not None,
+                not_addressed=not_addressed,
+                resolved_question=resolved if resolved != plan.question else None,
+                filters=plan.filters,
+                timings_ms={key: round(v, 2) for key, v in timings.items()},
+            )
+        )
+
+    def search(
+        self, question: str, k: int = 4, filters: Filters | None = None
+    ) -> list[tuple[StoredPassage, float]]:
+        """Hybrid passage search alone (used by the LangChain retriever)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        scope = self.catalog.scope(filters or Filters())
+        snap = self.catalog.snapshot()
+        ids = self._restrict(scope, snap)
+        vector = self.embedder.embed_query(text)
+        fused = self._fuse(text, vector, snap, ids, k)
+        stored = self.store.passages([pid for pid, _ in fused])
+        return [(stored[pid], prior) for pid, prior in fused if pid in stored]
+
+    # -- planning ----------------------------------------------------------------
+
+    def _plan(
+        self, question: str, filters: Filters, history: Sequence[Answer], compare: bool | None
+    ) -> _Plan:
+        text = clean_question(question, self.settings.max_question_chars)
+        scope = self.catalog.scope(filters)
+        resolution = resolve(text, history, scope)
+        if resolution.scope is not None:
+            narrowed = [s for s in scope if s.statement_id in resolution.scope]
+            scope = narrowed or scope
+        topic = None
+        if compare or (compare is None and _COMPARE.search(text)):
+            topic = _COMPARE_LEAD.sub("", resolution.retrieval_text).strip(" ?.!") or text
+        return _Plan(text, filters, scope, resolution, topic)
+
+    def _restrict(self, scope: Sequence[Statement], snap: Snapshot) -> list[str] | None:
+        """Statement ids to filter by, or None when the scope is everything."""
+        if len(scope) == len(snap.statements):
+            return None
+        return [s.statement_id for s in scope]
+
+    def _queries(self, plan: _Plan, snap: Snapshot, text: str) -> list[tuple[Query, float]]:
+        vector = self.embedder.embed_query(text)
+        queries = [(Query.make(text, vector, snap.keywords), 1.0)]
+        context = plan.resolution.context_text
+        if context and context != text:
+            cvec = self.embedder.embed_query(context)
+            queries = [
+                (queries[0][0], 1.0 - CONTEXT_WEIGHT),
+                (Query.make(context, cvec, snap.keywords), CONTEXT_WEIGHT),
+            ]
+        return queries
+
+    # -- retrieval ---------------------------------------------------------------
+
+    def _fuse(
+        self, text: str, vector: np.ndarray, snap: Snapshot, ids: list[str] | None, k: int
+    ) -> list[tuple[str, float]]:
+        """Reciprocal-rank fusion of dense and keyword results: ``(passage_id, prior 0..1)``."""
+        n = max(self.settings.candidates, k)
+        dense = self.store.query(vector, n, ids)
+        keyword = snap.keywords.search(text, n, ids)
+        fused: dict[str, float] = {}
+        for ranking in (dense, keyword):
+            for rank, (pid, _) in enumerate(ranking):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (self.settings.rrf_k + rank + 1)
+        top = sorted(fused.items(), key=lambda kv: -kv[1])[:k]
+        if not top:
+            return []
+        best = top[0][1]
+        return [(pid, score / best) for pid, score in top]
+
+    def _score(
+        self,
+        plan: _Plan,
+        snap: Snapshot,
+        ids: list[str] | None,
+        k: int,
+        texts: dict[str, str],
+        timings: dict[str, float],
+        text: str,
+    ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
+        t0 = time.perf_counter()
+        queries = self._queries(plan, snap, text)
+        t1 = time.perf_counter()
+        fused = self._fuse(text, queries[0][0].vector, snap, ids, k)
+        stored = self.store.passages([pid for pid, _ in fused])
+        t2 = time.perf_counter()
+        candidates = [(stored[pid], prior) for pid, prior in fused if pid in stored]
+        totals: dict[tuple[str, int], ScoredSentence] = {}
+        weights: dict[tuple[str, int], float] = {}
+        for query, weight in queries:
+            for s in score_sentences(query, candidates, texts, plan.resolution.boosts):
+                key = (s.passage_id, s.index)
+                weights[key] = weights.get(key, 0.0) + weight * s.score
+                totals.setdefault(key, s)
+        penalty = UNKNOWN_ENTITY_PENALTY if self._unknown_entities(plan.question, snap) else 1.0
+        scored = [
+            ScoredSentence(**{**vars(s), "score": weights[key] * penalty})
+            for key, s in totals.items()
+        ]
+        scored.sort(key=lambda s: -s.score)
+        timings["embed"] = timings.get("embed", 0) + (t1 - t0) * 1000
+        timings["retrieve"] = timings.get("retrieve", 0) + (t2 - t1) * 1000
+        timings["score"] = timings.get("score", 0) + (time.perf_counter() - t2) * 1000
+        return scored, stored
+
+    def _single(
+        self, plan: _Plan, snap: Snapshot, k: int | None, timings: dict[str, float]
+    ) -> tuple[list[QuoteSpan], dict[str, StoredPassage], list[ScoredSentence]]:
+        ids = self._restrict(plan.scope, snap)
+        texts = self._statement_texts(plan.scope)
+        scored, stored = self._score(
+            plan,
+            snap,
+            ids,
+            k or self.settings.passages_k,
+            texts,
+            timings,
+            plan.resolution.retrieval_text,
+        )
+        spans = select_quotes(
+            scored,
+            stored,
+            self.settings.max_quotes,
+            self.settings.min_score,
+            self.settings.relative_cutoff,
+        )
+        return spans, stored, scored
+
+    def _compare(
+        self, plan: _Plan, snap: Snapshot, k: int | None, timings: dict[str, float]
+    ) -> tuple[list[QuoteSpan], dict[str, StoredPassage], list[StatementRef], list[ScoredSentence]]:
+        assert plan.compare_topic is not None
+        texts = self._statement_texts(plan.scope)
+        spans: list[QuoteSpan] = []
+        stored_all: dict[str, StoredPassage] = {}
+        scored_all: list[ScoredSentence] = []
+        not_addressed: list[StatementRef] = []
+        per = max(2, (k or self.settings.passages_k) // 2)
+        for statement in plan.scope[:COMPARE_MAX_STATEMENTS]:
+            scored, stored = self._score(
+                plan, snap, [statement.statement_id], per, texts, timings, plan.compare_topic
+            )
+            stored_all.update(stored)
+            scored_all.extend(scored)
+            picked = select_quotes(
+                scored,
+                stored,
+                COMPARE_PER_STATEMENT,
+                self.settings.min_score,
+                self.settings.relative_cutoff,
+            )
+            if picked:
+                spans.extend(picked)
+            else:
+                not_addressed.append(
+                    StatementRef(
+                        statement_id=statement.statement_id,
+                        label=statement.label,
+                        title=statement.title,
+                    )
+                )
+        scored_all.sort(key=lambda s: -s.score)
+        return spans, stored_all, not_addressed, scored_all
+
+    def _unknown_entities(self, question: str, snap: Snapshot) -> list[str]:
+        """Capitalised names in the question that no statement mentions."""
+        from rag.sentences import content_terms
+
+        words = re.findall(r"[A-Za-z][\w'’-]*", question)[1:]
+        names = [w for w in words if w[0].isupper() and len(w) > 1 and not w.isupper()]
+        return [w for w in names if all(not snap.known_term(t) for t in content_terms(w))]
+
+    # -- citations ---------------------------------------------------------------
+
+    def _statement_texts(self, scope: Sequence[Statement]) -> dict[str, str]:
+        texts: dict[str, str] = {}
+        for statement in scope:
+            key = (statement.statement_id, statement.content_hash)
+            if key not in self._texts:
+                self._texts[key] = self.store.statement(statement.statement_id).text or ""
+                while len(self._texts) > 512:
+                    self._texts.popitem(last=False)
+            texts[statement.statement_id] = self._texts[key]
+        return texts
+
+    def _citations(
+        self, spans: Sequence[QuoteSpan], scope: Sequence[Statement], texts: dict[str, str]
+    ) -> list[Citation]:
+        """Verified citations numbered in answer order: grouped by statement, best first."""
+        by_id = {s.statement_id: s for s in scope}
+        order: list[str] = []
+        for span in spans:
+            if span.statement_id not in order:
+                order.append(span.statement_id)
+        citations: list[Citation] = []
+        for sid in order:
+            for span in (s for s in spans if s.statement_id == sid):
+                citation = self._citation(len(citations) + 1, span, by_id[sid], texts.get(sid))
+                if citation is not None:
+                    citations.append(citation)
+        return citations
+
+    def _citation(
+        self, n: int, span: QuoteSpan, statement: Statement, text: str | None
+    ) -> Citation | None:
+        if text is None:
+            return None
+        quote = span.quote
+        if not verify(text, span.start, span.end, quote):
+            return None
+        return Citation(
+            n=n,
+            statement_id=statement.statement_id,
+            source=statement.source,
+            title=statement.title,
+            organization=statement.organization,
+            author=statement.author,
+            date=statement.date,
+            paragraph=span.paragraph,
+            start=span.start,
+            end=span.end,
+            quote=quote,
+            score=round(span.score, 4),
+        )
+
+    def _nearest(
+        self,
+        scored: Sequence[ScoredSentence],
+        passages: dict[str, StoredPassage],
+        scope: Sequence[Statement],
+        texts: dict[str, str],
+    ) -> list[Citation]:
+        """The two closest sentences, offered as 'nearest passages', never as an answer."""
+        by_id = {s.statement_id: s for s in scope}
+        result = []
+        for s in scored[:2]:
+            p = passages[s.passage_id].passage
+            quote = p.text[s.start - p.start : s.end - p.start]
+            span = QuoteSpan(s.statement_id, s.paragraph, s.start, s.end, s.score, quote)
+            citation = self._citation(
+                len(result) + 1, span, by_id[s.statement_id], texts.get(s.statement_id)
+            )
+            if citation is not None:
+                result.append(citation)
+        return result

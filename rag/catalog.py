@@ -1,0 +1,155 @@
+"""What is in the store right now: the statements, the keyword index, the vocabulary.
+
+Held in memory and refreshed when the store's fingerprint changes (checked at most every
+``ttl`` seconds, and at once after an in-process ingest calls ``invalidate``). Several app
+instances sharing one Chroma server each notice the others' ingests this way.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.dates import date_range, overlaps
+from rag.errors import EmptyStoreError, InvalidFilterError
+from rag.keyword import KeywordIndex
+from rag.models import Filters, Statement
+from rag.sentences import content_terms
+from rag.store import ChromaStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Snapshot:
+    fingerprint: str
+    statements: dict[str, Statement]
+    keywords: KeywordIndex
+    vocabulary: set[str] = field(default_factory=set)
+
+    def known_term(self, term: str) -> bool:
+        return term in self.keywords.doc_freq or term in self.vocabulary
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.split() if w[:1].isalpha()).lower()
+
+
+def org_matches(organization: str | None, wanted: str) -> bool:
+    """Case-insensitive match on the full name, a prefix of it, or its initials (SWP)."""
+    if not organization:
+        return False
+    org, want = organization.lower(), wanted.strip().lower()
+    return org == want or org.startswith(want) or _initials(organization) == want
+
+
+class Catalog:
+    """Current statements and keyword index, rebuilt only when the store changes."""
+
+    def __init__(self, store: ChromaStore, keyword_dir: Path, ttl: float = 5.0) -> None:
+        self._store = store
+        self._dir = keyword_dir
+        self._ttl = ttl
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        self._checked = 0.0
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            now = time.monotonic()
+            if self._snapshot is not None and now - self._checked < self._ttl:
+                return self._snapshot
+            statements = {s.statement_id: s for s in self._store.statements()}
+            fingerprint = self._store.fingerprint()
+            if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
+                self._snapshot = self._load(fingerprint, statements)
+            else:
+                self._snapshot.statements = statements
+            self._checked = now
+            return self._snapshot
+
+    def _load(self, fingerprint: str, statements: dict[str, Statement]) -> Snapshot:
+        folder = self._dir / fingerprint
+        keywords = None
+        if (folder / "meta.json").exists():
+            try:
+                keywords = KeywordIndex.load(folder)
+            except Exception:  # a damaged cache is rebuilt, never trusted
+                logger.warning("keyword index at %s is damaged; rebuilding", folder)
+        if keywords is None:
+            started = time.perf_counter()
+            keywords = KeywordIndex.build(self._store.iter_passages())
+            try:
+                keywords.save(folder)
+            except OSError as exc:
+                logger.warning("could not save the keyword index: %s", exc)
+            logger.info(
+                "keyword index: %d passages in %.2fs", keywords.size, time.perf_counter() - started
+            )
+            self._remove_stale(keep=folder)
+        vocabulary: set[str] = set()
+        for s in statements.values():
+            for value in (s.organization, s.author, s.title):
+                if value:
+                    vocabulary.update(content_terms(value))
+        return Snapshot(fingerprint, statements, keywords, vocabulary)
+
+    def _remove_stale(self, keep: Path) -> None:
+        if not self._dir.exists():
+            return
+        for child in self._dir.iterdir():
+            if child != keep and child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+
+    def scope(self, filters: Filters) -> list[Statement]:
+        """The statements a question may be answered from; a clear error for bad filters."""
+        snap = self.snapshot()
+        if not snap.statements:
+            raise EmptyStoreError(
+                "No statements have been ingested yet", hint="run `rag ingest` first"
+            )
+        chosen = list(snap.statements.values())
+        if filters.statement_ids:
+            unknown = [i for i in filters.statement_ids if i not in snap.statements]
+            if unknown:
+                raise InvalidFilterError(
+                    f"Unknown statement id: {', '.join(unknown)}",
+                    hint="`rag sources` lists the ingested statements",
+                )
+            chosen = [snap.statements[i] for i in dict.fromkeys(filters.statement_ids)]
+        if filters.organization:
+            orgs = sorted({s.organization for s in snap.statements.values() if s.organization})
+            if not any(org_matches(o, filters.organization) for o in orgs):
+                raise InvalidFilterError(
+                    f"Unknown organization: {filters.organization!r}",
+                    hint="known: " + "; ".join(orgs) if orgs else "no statement has one",
+                )
+            chosen = [s for s in chosen if org_matches(s.organization, filters.organization)]
+        if filters.since or filters.until:
+            for value in (filters.since, filters.until):
+                if value:
+                    date_range(value)  # raises InvalidFilterError when malformed
+            chosen = [s for s in chosen if overlaps(s.date, filters.since, filters.until)]
+        if not chosen:
+            raise InvalidFilterError("No statement matches these filters", hint=describe(filters))
+        return chosen
+
+
+def describe(filters: Filters) -> str:
+    parts = []
+    if filters.statement_ids:
+        parts.append("statement " + ", ".join(filters.statement_ids))
+    if filters.organization:
+        parts.append(f"organization {filters.organization}")
+    if filters.since:
+        parts.append(f"since {filters.since}")
+    if filters.until:
+        parts.append(f"until {filters.until}")
+    return "; ".join(parts)

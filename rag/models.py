@@ -1,0 +1,174 @@
+"""Typed objects that flow between ingest, the store, the answerer and the faces.
+
+Nothing here renders: the CLI and the UI turn these into text or HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StatementMeta(BaseModel):
+    """What is known about a statement besides its text. Missing stays ``None``."""
+
+    organization: str | None = None
+    author: str | None = None
+    date: str | None = None
+    title: str | None = None
+    source: str | None = None
+
+
+class Statement(StatementMeta):
+    """A statement as stored: metadata, and (when asked for) its clean text."""
+
+    statement_id: str
+    source: str  # type: ignore[assignment]  # always set: the file name when nothing better
+    path: str | None = None
+    content_hash: str
+    passages: int = 0
+    text: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Who said it and when, e.g. ``Socialist Workers Party, 2020-01-03``."""
+        who = self.organization or self.author or self.title or self.statement_id
+        return f"{who}, {self.date}" if self.date else who
+
+
+class Passage(BaseModel):
+    """A paragraph (or part of a long one) of a statement's clean text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    passage_id: str
+    statement_id: str
+    paragraph: int = Field(description="1-based paragraph number in the clean text")
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...] = Field(
+        default=(), description="Sentence spans inside the passage, as offsets into the clean text"
+    )
+
+
+class Filters(BaseModel):
+    """Restrict which statements a question is answered from."""
+
+    statement_ids: list[str] = Field(default_factory=list)
+    organization: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def is_empty(self) -> bool:
+        return not (self.statement_ids or self.organization or self.since or self.until)
+
+
+class Citation(BaseModel):
+    """One verbatim quote: ``statement.text[start:end] == quote`` is checked before use."""
+
+    n: int
+    statement_id: str
+    source: str
+    title: str | None = None
+    organization: str | None = None
+    author: str | None = None
+    date: str | None = None
+    paragraph: int
+    start: int
+    end: int
+    quote: str
+    score: float = 0.0
+
+    @property
+    def label(self) -> str:
+        who = self.organization or self.author or self.title or self.statement_id
+        return f"{who}, {self.date}" if self.date else who
+
+
+class StatementRef(BaseModel):
+    """A statement mentioned in an answer without a quote (e.g. "does not address this")."""
+
+    statement_id: str
+    label: str
+    title: str | None = None
+
+
+class Answer(BaseModel):
+    """The result of a question: quotes with numbered citations, or an abstention."""
+
+    question: str
+    abstained: bool
+    answer: str = Field(description="Readable plain text with inline [n] markers")
+    citations: list[Citation] = Field(default_factory=list)
+    nearest: list[Citation] = Field(
+        default_factory=list,
+        description="When abstaining: the closest passages, clearly not an answer",
+    )
+    compare: bool = False
+    not_addressed: list[StatementRef] = Field(
+        default_factory=list, description="Statements (in scope) that do not address the question"
+    )
+    resolved_question: str | None = Field(
+        default=None, description="How a follow-up was understood, when it differs"
+    )
+    filters: Filters = Field(default_factory=Filters)
+    notice: str | None = Field(default=None, description="One-line note, e.g. an LLM fallback")
+    generated: bool = Field(default=False, description="True when an LLM wrote the answer text")
+    unverified: list[str] = Field(
+        default_factory=list, description="LLM-written quotes that are not verbatim (not shown)"
+    )
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+    def to_json_dict(self) -> dict[str, object]:
+        """The ``rag ask --json`` contract."""
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "answer": self.answer,
+            "citations": [
+                {
+                    "n": c.n,
+                    "statement_id": c.statement_id,
+                    "source": c.source,
+                    "title": c.title,
+                    "organization": c.organization,
+                    "date": c.date,
+                    "paragraph": c.paragraph,
+                    "start": c.start,
+                    "end": c.end,
+                    "quote": c.quote,
+                }
+                for c in self.citations
+            ],
+        }
+
+
+# Streaming events -----------------------------------------------------------------
+
+
+class RetrievalEvent(BaseModel):
+    type: Literal["retrieval"] = "retrieval"
+    passages: int
+    statement_ids: list[str]
+
+
+class CitationEvent(BaseModel):
+    type: Literal["citation"] = "citation"
+    citation: Citation
+
+
+class TextEvent(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class DoneEvent(BaseModel):
+    type: Literal["done"] = "done"
+    answer: Answer
+
+
+AnswerEvent = Annotated[
+    RetrievalEvent | CitationEvent | TextEvent | DoneEvent, Field(discriminator="type")
+]

@@ -1,0 +1,50 @@
+"""The plain-text form of an answer (the ``answer`` field of ``rag ask --json``).
+
+Only plain text here; HTML and Markdown are the UI's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rag.models import Citation, StatementRef
+
+ABSTAIN = "The statements don't address this question."
+
+
+def _heading(citation: Citation) -> str:
+    heading = citation.label
+    if citation.title:
+        heading += f" — {citation.title}"
+    return heading + ":"
+
+
+def answer_text(
+    citations: Sequence[Citation],
+    compare_topic: str | None = None,
+    not_addressed: Sequence[StatementRef] = (),
+) -> str:
+    """Quotes grouped per statement, each group headed by who said it and when."""
+    lines: list[str] = []
+    if compare_topic is not None:
+        count = len({c.statement_id for c in citations})
+        noun = "statement addresses" if count == 1 else "statements address"
+        lines += [f"{count} {noun} {compare_topic}:", ""]
+    current = None
+    for c in citations:
+        if c.statement_id != current:
+            if current is not None:
+                lines.append("")
+            lines.append(_heading(c))
+            current = c.statement_id
+        lines.append(f"“{c.quote}” [{c.n}]")
+    if not_addressed:
+        lines += ["", "Not addressed by: " + "; ".join(r.label for r in not_addressed) + "."]
+    return "\n".join(lines)
+
+
+def abstain_text(scope: str | None = None) -> str:
+    text = ABSTAIN
+    if scope:
+        text += f" (searched: {scope})"
+    return text

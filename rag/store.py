@@ -1,0 +1,341 @@
+"""The Chroma store: statements (clean text + metadata) and their passages (vectors).
+
+Both live in Chroma so that a Chroma server (``RAG_CHROMA_URL``) is all a second app
+instance needs. Writes are ordered so that a crash at any point leaves nothing a
+question could be answered wrongly from, and the next ingest repairs it:
+passages first, then the statement record (the commit marker with the content hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.dates import date_range, is_valid_date
+from rag.embeddings import decode_int8, encode_int8
+from rag.errors import StatementNotFoundError, StoreUnavailableError
+from rag.models import Passage, Statement
+from rag.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_STATEMENT_FIELDS = ("organization", "author", "date", "title", "source", "path")
+
+
+@dataclass(frozen=True)
+class StoredPassage:
+    """A passage with what quote selection needs: its sentence vectors."""
+
+    passage: Passage
+    sentence_vectors: np.ndarray  # (len(passage.sentences), dim), unit rows
+
+
+def make_client(settings: Settings) -> Any:
+    """An embedded PersistentClient, or an HttpClient when ``chroma_url`` is set."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise StoreUnavailableError(f"Not a Chroma server URL: {settings.chroma_url!r}")
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url}",
+                hint="start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL",
+            ) from exc
+        return client
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def _server_errors() -> tuple[type[BaseException], ...]:
+    import httpx
+
+    return (httpx.TransportError, ConnectionError)
+
+
+class ChromaStore:
+    """Statements and passages in two Chroma collections."""
+
+    def __init__(self, client: Any, prefix: str = "statements_qa", url: str | None = None):
+        self._client = client
+        self._prefix = prefix
+        self._url = url
+        self._passages: Any = None
+        self._statements: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChromaStore:
+        return cls(make_client(settings), settings.collection_prefix, settings.chroma_url)
+
+    # -- collections -------------------------------------------------------------
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call, turning a lost server into one clear error."""
+        try:
+            return fn(*args, **kwargs)
+        except _server_errors() as exc:
+            self._passages = self._statements = None  # re-resolve after a restart
+            raise StoreUnavailableError(
+                f"Lost the Chroma server at {self._url}",
+                hint="is `chroma run` still running?",
+            ) from exc
+
+    def _collection(self, suffix: str) -> Any:
+        return self._call(
+            self._client.get_or_create_collection,
+            f"{self._prefix}_{suffix}",
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    @property
+    def passages_collection(self) -> Any:
+        if self._passages is None:
+            self._passages = self._collection("passages")
+        return self._passages
+
+    @property
+    def statements_collection(self) -> Any:
+        if self._statements is None:
+            self._statements = self._collection("statements")
+        return self._statements
+
+    @property
+    def max_batch(self) -> int:
+        try:
+            return int(self._client.get_max_batch_size())
+        except Exception:
+            return 1000
+
+    # -- statements --------------------------------------------------------------
+
+    @staticmethod
+    def _to_statement(sid: str, meta: dict[str, Any], text: str | None = None) -> Statement:
+        return Statement(
+            statement_id=sid,
+            organization=meta.get("organization"),
+            author=meta.get("author"),
+            date=meta.get("date"),
+            title=meta.get("title"),
+            source=meta.get("source") or sid,
+            path=meta.get("path"),
+            content_hash=meta.get("content_hash", ""),
+            passages=int(meta.get("passages", 0)),
+            text=text,
+        )
+
+    def statements(self) -> list[Statement]:
+        """Every statement's metadata (no text), sorted by id."""
+        got = self._call(self.statements_collection.get, include=["metadatas"])
+        items = [self._to_statement(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])]
+        return sorted(items, key=lambda s: s.statement_id)
+
+    def statement(self, statement_id: str) -> Statement:
+        """One statement with its clean text."""
+        got = self._call(
+            self.statements_collection.get, ids=[statement_id], include=["metadatas", "documents"]
+        )
+        if not got["ids"]:
+            raise StatementNotFoundError(
+                f"No statement {statement_id!r}", hint="`rag sources` lists the ingested ones"
+            )
+        return self._to_statement(got["ids"][0], got["metadatas"][0] or {}, got["documents"][0])
+
+    def fingerprint(self) -> str:
+        """Changes whenever any statement is added, changed or removed."""
+        digest = hashlib.sha256()
+        for s in self.statements():
+            digest.update(f"{s.statement_id}\x00{s.content_hash}\x01".encode())
+        return digest.hexdigest()[:20]
+
+    def write_statement(
+        self,
+        statement: Statement,
+        passages: Sequence[Passage],
+        passage_vectors: np.ndarray,
+        sentence_vectors: Sequence[np.ndarray],
+    ) -> None:
+        """Insert or replace a statement: new passages first, then stale ones go, then the
+        statement record (which carries the content hash) is written last."""
+        if statement.text is None:
+            raise ValueError("write_statement needs the statement's clean text")
+        old_ids = set(
+            self._call(
+                self.passages_collection.get,
+                where={"statement_id": statement.statement_id},
+                include=[],
+            )["ids"]
+        )
+        batch = self.max_batch
+        for i in range(0, len(passages), batch):
+            chunk = passages[i : i + batch]
+            self._call(
+                self.passages_collection.upsert,
+                ids=[p.passage_id for p in chunk],
+                embeddings=passage_vectors[i : i + batch],
+                documents=[p.text for p in chunk],
+                metadatas=[_passage_meta(p, sentence_vectors[i + j]) for j, p in enumerate(chunk)],
+            )
+        stale = sorted(old_ids - {p.passage_id for p in passages})
+        self._delete_passages(stale)
+        meta: dict[str, Any] = {
+            k: getattr(statement, k) for k in _STATEMENT_FIELDS if getattr(statement, k)
+        }
+        meta.update(content_hash=statement.content_hash, passages=len(passages))
+        if statement.date and is_valid_date(statement.date):
+            meta["date_lo"], meta["date_hi"] = date_range(statement.date)
+        centroid = passage_vectors.mean(axis=0) if len(passages) else None
+        if centroid is None or not np.isfinite(centroid).all() or not centroid.any():
+            centroid = np.full(passage_vectors.shape[1] if passage_vectors.ndim == 2 else 1, 1.0)
+        self._call(
+            self.statements_collection.upsert,
+            ids=[statement.statement_id],
+            embeddings=[centroid / np.linalg.norm(centroid)],
+            documents=[statement.text],
+            metadatas=[meta],
+        )
+
+    def delete_statement(self, statement_id: str) -> None:
+        """Remove a statement: its record first (so it stops being answerable), then passages."""
+        self._call(self.statements_collection.delete, ids=[statement_id])
+        ids = self._call(
+            self.passages_collection.get, where={"statement_id": statement_id}, include=[]
+        )["ids"]
+        self._delete_passages(ids)
+
+    def _delete_passages(self, ids: Sequence[str]) -> None:
+        batch = self.max_batch
+        for i in range(0, len(ids), batch):
+            self._call(self.passages_collection.delete, ids=list(ids[i : i + batch]))
+
+    def delete_orphans(self) -> int:
+        """Drop passages whose statement record is missing (left by an interrupted run)."""
+        known = {s.statement_id for s in self.statements()}
+        orphans = [
+            pid for pid, meta in self.iter_passage_meta() if meta.get("statement_id") not in known
+        ]
+        self._delete_passages(orphans)
+        return len(orphans)
+
+    # -- passages ----------------------------------------------------------------
+
+    def count_passages(self) -> int:
+        return int(self._call(self.passages_collection.count))
+
+    def iter_passage_meta(self, page: int = 5000) -> Iterator[tuple[str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            got = self._call(
+                self.passages_collection.get, include=["metadatas"], limit=page, offset=offset
+            )
+            if not got["ids"]:
+                return
+            yield from zip(got["ids"], got["metadatas"])
+            offset += len(got["ids"])
+
+    def iter_passages(self, page: int = 5000) -> Iterator[Passage]:
+        """All passages (text and offsets), in pages."""
+        offset = 0
+        while True:
+            got = self._call(
+                self.passages_collection.get,
+                include=["metadatas", "documents"],
+                limit=page,
+                offset=offset,
+            )
+            if not got["ids"]:
+                return
+            for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+                yield _to_passage(pid, meta, doc)
+            offset += len(got["ids"])
+
+    def passages(self, ids: Sequence[str]) -> dict[str, StoredPassage]:
+        """Passages by id, with their sentence vectors."""
+        if not ids:
+            return {}
+        got = self._call(
+            self.passages_collection.get, ids=list(ids), include=["metadatas", "documents"]
+        )
+        result = {}
+        for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+            passage = _to_passage(pid, meta, doc)
+            dim = int(meta.get("dim", 0)) or 1
+            vectors = decode_int8(meta["svec"], dim) if meta.get("svec") else np.zeros((0, dim))
+            result[pid] = StoredPassage(passage, vectors)
+        return result
+
+    def statement_passages(self, statement_id: str) -> list[Passage]:
+        got = self._call(
+            self.passages_collection.get,
+            where={"statement_id": statement_id},
+            include=["metadatas", "documents"],
+        )
+        items = [
+            _to_passage(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])
+        ]
+        return sorted(items, key=lambda p: p.start)
+
+    def query(
+        self, vector: np.ndarray, n: int, statement_ids: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest passages as ``(passage_id, cosine similarity)``, best first."""
+        where = None
+        if statement_ids is not None:
+            if not statement_ids:
+                return []
+            where = (
+                {"statement_id": statement_ids[0]}
+                if len(statement_ids) == 1
+                else {"statement_id": {"$in": list(statement_ids)}}
+            )
+        got = self._call(
+            self.passages_collection.query,
+            query_embeddings=[vector],
+            n_results=n,
+            where=where,
+            include=["distances"],
+        )
+        return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])]
+
+
+def _passage_meta(passage: Passage, sentence_vectors: np.ndarray) -> dict[str, Any]:
+    return {
+        "statement_id": passage.statement_id,
+        "paragraph": passage.paragraph,
+        "start": passage.start,
+        "end": passage.end,
+        "sentences": [x for span in passage.sentences for x in span],
+        "svec": encode_int8(sentence_vectors),
+        "dim": int(sentence_vectors.shape[1]),
+    }
+
+
+def _to_passage(pid: str, meta: dict[str, Any], text: str) -> Passage:
+    flat = list(meta.get("sentences") or [])
+    spans = tuple((int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat) - 1, 2))
+    return Passage(
+        passage_id=pid,
+        statement_id=str(meta["statement_id"]),
+        paragraph=int(meta["paragraph"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        sentences=spans or ((int(meta["start"]), int(meta["end"])),),
+    )
