@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -99,6 +100,7 @@ class SentenceTransformerEmbedder:
     def _load(self) -> Any:
         path = resolve_model_path(self._name)
         logger.info("loading embedding model %s", path)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a hub at run time
         from sentence_transformers import SentenceTransformer
 
         try:
@@ -112,7 +114,12 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        return int(getter())
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         vectors = self.model.encode(

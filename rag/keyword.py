@@ -47,6 +47,7 @@ class KeywordIndex:
     def build(cls, passages: Iterable[Passage]) -> KeywordIndex:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         ids: list[str] = []
         sids: list[str] = []
         corpus: list[list[str]] = []

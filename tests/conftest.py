@@ -1,0 +1,67 @@
+"""Shared fixtures: one real model per session, real Chroma in temp dirs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from ingest.pipeline import BUNDLED_CORPUS, Ingestor
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.service import Services, build_services
+from rag.settings import Settings
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No test touches the user's real data directory or a configured server."""
+    monkeypatch.setenv("RAG_HOME", str(tmp_path_factory.mktemp("rag-home")))
+    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
+    monkeypatch.delenv("RAG_LLM", raising=False)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
+    emb = SentenceTransformerEmbedder()
+    emb.embed_query("warm up")
+    return emb
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for a fresh, empty data directory."""
+    return Settings(home=tmp_path / "home")
+
+
+@pytest.fixture
+def services(settings: Settings, embedder: SentenceTransformerEmbedder) -> Services:
+    """Services over an empty store in a temp dir."""
+    return build_services(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def bundled(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> Iterator[Services]:
+    """Services over the bundled statements, ingested once per session. Read-only: tests
+    that write must use ``services`` instead."""
+    home = tmp_path_factory.mktemp("bundled-home")
+    settings = Settings(home=home)
+    svc = build_services(settings, embedder=embedder)
+    Ingestor(settings, svc.store, svc.embedder).run([BUNDLED_CORPUS])
+    yield svc
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

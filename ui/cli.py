@@ -1,0 +1,311 @@
+"""The ``rag`` command: a thin face over ``rag/`` and ``ingest/``.
+
+Every command builds one ``Settings`` (env ``RAG_*``), calls library functions, and
+translates ``RagError`` into one line on stderr with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rag.errors import RagError
+from rag.models import Answer, Filters, StatementMeta
+from rag.settings import Settings
+
+app = typer.Typer(
+    help="Statements Q&A: answers questions about statements with verbatim, cited quotes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+logger = logging.getLogger("rag.cli")
+
+EXIT_ERROR = 1
+EXIT_SKIPPED = 3
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    for name in ("chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+@app.callback()
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    _quiet_libraries()
+
+
+def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _edge() -> Iterator[None]:
+    """Turn library errors into one clear line and a non-zero exit."""
+    try:
+        yield
+    except RagError as exc:
+        raise _fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise _fail("interrupted", 130) from None
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic ValidationError: a bad RAG_* variable
+        first = str(exc).splitlines()
+        raise _fail(f"invalid configuration: {' '.join(first[:3])}") from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False))
+
+
+# -- ingest ------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Files or folders (.txt .md .html .pdf). Default: the bundled statements."
+        ),
+    ] = None,
+    organization: Annotated[str | None, typer.Option(help="Organization for these files.")] = None,
+    author: Annotated[str | None, typer.Option(help="Author for these files.")] = None,
+    date: Annotated[str | None, typer.Option(help="Date, YYYY[-MM[-DD]].")] = None,
+    title: Annotated[str | None, typer.Option(help="Title for these files.")] = None,
+    source: Annotated[str | None, typer.Option(help="Source (URL or citation).")] = None,
+    prune: Annotated[bool, typer.Option(help="Remove statements whose files are gone.")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another ingest.")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Load statements into the store (incremental: unchanged files are not rewritten)."""
+    from rich.progress import Progress
+
+    from ingest.pipeline import Ingestor
+    from rag.service import build_services
+
+    settings = _settings()
+    overrides = StatementMeta(
+        organization=organization, author=author, date=date, title=title, source=source
+    )
+    with _edge():
+        services = build_services(settings)
+        ingestor = Ingestor(settings, services.store, services.embedder)
+        show_bar = sys.stderr.isatty() and not as_json
+        with Progress(transient=True, disable=not show_bar) as bar:
+            task = bar.add_task("ingesting", total=None)
+
+            def progress(done: int, total: int, path: Path) -> None:
+                bar.update(task, completed=done, total=total, description=path.name[:40])
+
+            report = ingestor.run(
+                paths or None, overrides, prune=prune, progress=progress, wait=wait
+            )
+    if as_json:
+        _print_json(
+            {
+                **report.summary(),
+                "seconds": round(report.seconds, 3),
+                "passages_written": report.passages_written,
+                "files": [vars(o) for o in report.outcomes],
+            }
+        )
+    else:
+        for outcome in report.outcomes:
+            if outcome.status == "skipped":
+                typer.echo(f"skipped {outcome.path}: {outcome.reason}", err=True)
+            else:
+                typer.echo(
+                    f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages)"
+                )
+        counts = ", ".join(f"{v} {k}" for k, v in report.summary().items())
+        typer.echo(f"{counts} in {report.seconds:.1f}s")
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+# -- sources / show ----------------------------------------------------------------
+
+
+def _statement_json(statement: Any, with_text: bool = False) -> dict[str, Any]:
+    data = {
+        "statement_id": statement.statement_id,
+        "source": statement.source,
+        "title": statement.title,
+        "organization": statement.organization,
+        "author": statement.author,
+        "date": statement.date,
+        "passages": statement.passages,
+    }
+    if with_text:
+        data["text"] = statement.text
+    return data
+
+
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the ingested statements."""
+    from rag.store import ChromaStore
+
+    with _edge():
+        statements = ChromaStore.from_settings(_settings()).statements()
+    if as_json:
+        _print_json([_statement_json(s) for s in statements])
+        return
+    if not statements:
+        typer.echo("No statements yet: run `rag ingest`.")
+    for s in statements:
+        typer.echo(
+            f"{s.statement_id}  {s.label}  ({s.passages} passages)  {s.title or ''}".rstrip()
+        )
+
+
+@app.command()
+def show(statement_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Print a statement's clean text (the text quote offsets refer to)."""
+    from rag.store import ChromaStore
+
+    with _edge():
+        statement = ChromaStore.from_settings(_settings()).statement(statement_id)
+    if as_json:
+        _print_json(_statement_json(statement, with_text=True))
+        return
+    typer.echo(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
+    typer.echo(f"source: {statement.source}\n")
+    typer.echo(statement.text or "")
+
+
+# -- ask ---------------------------------------------------------------------------
+
+
+def _readable(answer: Answer) -> str:
+    lines = [answer.answer]
+    if answer.resolved_question:
+        lines.insert(0, f"(understood as: {answer.resolved_question})\n")
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            lines.append(
+                f"[{c.n}] {c.label}, ¶{c.paragraph} — {c.source} ({c.statement_id} {c.start}:{c.end})"
+            )
+    if answer.abstained and answer.nearest:
+        lines += ["", "Nearest passages (not an answer):"]
+        lines += [f"- {c.label}, ¶{c.paragraph}: “{c.quote}”" for c in answer.nearest]
+    if answer.notice:
+        lines += ["", f"note: {answer.notice}"]
+    return "\n".join(lines)
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    batch: Annotated[
+        str | None, typer.Option(help="File with one question per line ('-' for stdin).")
+    ] = None,
+    statement: Annotated[
+        list[str] | None, typer.Option("--statement", help="Only this statement id (repeatable).")
+    ] = None,
+    organization: Annotated[str | None, typer.Option(help="Only this organization.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only statements dated on/after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only statements dated on/before.")] = None,
+    compare: Annotated[bool, typer.Option(help="Group quotes per statement.")] = False,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to read.")] = None,
+) -> None:
+    """Answer a question with verbatim quotes (or say the statements don't address it)."""
+    from rag.service import build_services
+
+    if (question is None) == (batch is None):
+        raise _fail("give a QUESTION or --batch FILE (not both)")
+    settings = _settings()
+    filters = Filters(
+        statement_ids=statement or [], organization=organization, since=since, until=until
+    )
+    with _edge():
+        services = build_services(settings)
+        if question is not None:
+            answer = services.answerer.answer(question, filters, compare=compare or None, k=k)
+            typer.echo(
+                json.dumps(answer.to_json_dict(), ensure_ascii=False)
+                if as_json
+                else _readable(answer)
+            )
+            return
+        assert batch is not None
+        try:
+            stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise _fail(f"cannot read {batch}: {exc.strerror}") from None
+        with stream:
+            for line in stream:
+                if not line.strip():
+                    continue
+                try:
+                    answer = services.answerer.answer(
+                        line.rstrip("\n"), filters, compare=compare or None, k=k
+                    )
+                except RagError as exc:
+                    if not as_json:
+                        typer.echo(f"error: {exc}", err=True)
+                        continue
+                    _print_json({"question": line.rstrip("\n"), "error": str(exc)})
+                    continue
+                if as_json:
+                    _print_json(answer.to_json_dict())
+                else:
+                    typer.echo(_readable(answer) + "\n")
+
+
+# -- ui ----------------------------------------------------------------------------
+
+
+@app.command()
+def ui(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Allow a non-loopback host without a password.")
+    ] = False,
+    ingest_bundled: Annotated[
+        bool, typer.Option("--ingest/--no-ingest", help="Ingest the bundled statements if empty.")
+    ] = True,
+) -> None:
+    """Start the chat UI (Gradio) on http://HOST:PORT."""
+    from ui.web import launch
+
+    settings = _settings()
+    with _edge():
+        launch(settings, host=host, port=port, no_auth=no_auth, ingest_if_empty=ingest_bundled)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
