@@ -211,7 +211,8 @@ def _readable(answer: Answer) -> str:
         lines.append("")
         for c in answer.citations:
             lines.append(
-                f"[{c.n}] {c.label}, ¶{c.paragraph} — {c.source} ({c.statement_id} {c.start}:{c.end})"
+                f"[{c.n}] {c.label}, ¶{c.paragraph} — {c.source} "
+                f"({c.statement_id} {c.start}:{c.end})"
             )
     if answer.abstained and answer.nearest:
         lines += ["", "Nearest passages (not an answer):"]
