@@ -12,6 +12,7 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,8 +34,12 @@ from rag.models import (
 )
 from rag.quotes import Query, QuoteSpan, ScoredSentence, score_sentences, select_quotes, verify
 from rag.render import abstain_text, answer_text
+from rag.sentences import content_terms
 from rag.settings import Settings
 from rag.store import ChromaStore, StoredPassage
+
+if TYPE_CHECKING:  # langchain is imported only when an LLM is configured
+    from rag.llm import LLMAnswerer
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +98,20 @@ class Answerer:
     """
 
     def __init__(
-        self, settings: Settings, store: ChromaStore, embedder: Embedder, catalog: Catalog
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: Embedder,
+        catalog: Catalog,
+        llm: LLMAnswerer | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.catalog = catalog
+        self.llm = llm
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._terms: OrderedDict[tuple[str, str], set[str]] = OrderedDict()
 
     # -- public ------------------------------------------------------------------
 
@@ -110,9 +122,10 @@ class Answerer:
         history: Sequence[Answer] = (),
         compare: bool | None = None,
         k: int | None = None,
+        use_llm: bool = False,
     ) -> Answer:
         """The complete answer (see ``stream`` for the same as events)."""
-        for event in self.stream(question, filters, history, compare, k):
+        for event in self.stream(question, filters, history, compare, k, use_llm):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise AssertionError("stream ended without an answer")  # pragma: no cover
@@ -124,8 +137,13 @@ class Answerer:
         history: Sequence[Answer] = (),
         compare: bool | None = None,
         k: int | None = None,
+        use_llm: bool = False,
     ) -> Iterator[AnswerEvent]:
-        """Typed events: retrieval done, each citation, the text, then the answer."""
+        """Typed events: retrieval done, each citation, the text, then the answer.
+
+        ``use_llm`` (with an LLM configured): the chat model writes the text from the
+        same passages; its quotes are checked, and the extractive answer is the fallback.
+        """
         timings: dict[str, float] = {}
         started = time.perf_counter()
         plan = self._plan(question, filters or Filters(), history, compare)
@@ -148,26 +166,36 @@ class Answerer:
             text = abstain_text(describe(plan.filters) or None)
         else:
             text = answer_text(citations, plan.compare_topic, not_addressed)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        resolved = plan.resolution.retrieval_text
+        answer = Answer(
+            question=plan.question,
+            abstained=abstained,
+            answer=text,
+            citations=citations,
+            nearest=nearest,
+            compare=plan.compare_topic is not None,
+            not_addressed=not_addressed,
+            resolved_question=resolved if resolved != plan.question else None,
+            filters=plan.filters,
+            timings_ms={key: round(v, 2) for key, v in timings.items()},
+        )
+        if use_llm and self.llm is not None:
+            order = dict.fromkeys(s.passage_id for s in scored)  # most relevant first
+            given = [passages[pid].passage for pid in order if pid in passages]
+            by_id = {s.statement_id: s for s in plan.scope}
+            statements = {
+                sid: by_id[sid].model_copy(update={"text": texts[sid]})
+                for sid in {p.statement_id for p in given}
+                if sid in by_id and sid in texts
+            }
+            yield from self.llm.stream(plan.question, answer, given, statements)
+            return
         for citation in citations:
             yield CitationEvent(citation=citation)
         for line in text.splitlines(keepends=True):
             yield TextEvent(text=line)
-        timings["total"] = (time.perf_counter() - started) * 1000
-        resolved = plan.resolution.retrieval_text
-        yield DoneEvent(
-            answer=Answer(
-                question=plan.question,
-                abstained=abstained,
-                answer=text,
-                citations=citations,
-                nearest=nearest,
-                compare=plan.compare_topic is not None,
-                not_addressed=not_addressed,
-                resolved_question=resolved if resolved != plan.question else None,
-                filters=plan.filters,
-                timings_ms={key: round(v, 2) for key, v in timings.items()},
-            )
-        )
+        yield DoneEvent(answer=answer)
 
     def search(
         self, question: str, k: int = 4, filters: Filters | None = None
@@ -205,26 +233,33 @@ class Answerer:
         return [s.statement_id for s in scope]
 
     def _queries(self, plan: _Plan, snap: Snapshot, text: str) -> list[tuple[Query, float]]:
+        ignore = plan.resolution.ignore_terms
         vector = self.embedder.embed_query(text)
-        queries = [(Query.make(text, vector, snap.keywords), 1.0)]
+        queries = [(Query.make(text, vector, snap.keywords, ignore), 1.0)]
         context = plan.resolution.context_text
         if context and context != text:
             cvec = self.embedder.embed_query(context)
             queries = [
                 (queries[0][0], 1.0 - CONTEXT_WEIGHT),
-                (Query.make(context, cvec, snap.keywords), CONTEXT_WEIGHT),
+                (Query.make(context, cvec, snap.keywords, ignore), CONTEXT_WEIGHT),
             ]
         return queries
 
     # -- retrieval ---------------------------------------------------------------
 
     def _fuse(
-        self, text: str, vector: np.ndarray, snap: Snapshot, ids: list[str] | None, k: int
+        self,
+        text: str,
+        vector: np.ndarray,
+        snap: Snapshot,
+        ids: list[str] | None,
+        k: int,
+        ignore: frozenset[str] = frozenset(),
     ) -> list[tuple[str, float]]:
         """Reciprocal-rank fusion of dense and keyword results: ``(passage_id, prior 0..1)``."""
         n = max(self.settings.candidates, k)
         dense = self.store.query(vector, n, ids)
-        keyword = snap.keywords.search(text, n, ids)
+        keyword = snap.keywords.search(text, n, ids, ignore)
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
             for rank, (pid, _) in enumerate(ranking):
@@ -248,20 +283,25 @@ class Answerer:
         t0 = time.perf_counter()
         queries = self._queries(plan, snap, text)
         t1 = time.perf_counter()
-        fused = self._fuse(text, queries[0][0].vector, snap, ids, k)
+        fused = self._fuse(text, queries[0][0].vector, snap, ids, k, plan.resolution.ignore_terms)
         stored = self.store.passages([pid for pid, _ in fused])
         t2 = time.perf_counter()
         candidates = [(stored[pid], prior) for pid, prior in fused if pid in stored]
         totals: dict[tuple[str, int], ScoredSentence] = {}
         weights: dict[tuple[str, int], float] = {}
+        evidence: dict[tuple[str, int], float] = {}
         for query, weight in queries:
             for s in score_sentences(query, candidates, texts, plan.resolution.boosts):
                 key = (s.passage_id, s.index)
                 weights[key] = weights.get(key, 0.0) + weight * s.score
+                evidence[key] = evidence.get(key, 0.0) + weight * s.evidence
                 totals.setdefault(key, s)
-        penalty = UNKNOWN_ENTITY_PENALTY if self._unknown_entities(plan.question, snap) else 1.0
+        unknown = self._unknown_entities(text, snap, plan.scope, texts)
+        penalty = UNKNOWN_ENTITY_PENALTY if unknown else 1.0
         scored = [
-            ScoredSentence(**{**vars(s), "score": weights[key] * penalty})
+            ScoredSentence(
+                **{**vars(s), "score": weights[key] * penalty, "evidence": evidence[key] * penalty}
+            )
             for key, s in totals.items()
         ]
         scored.sort(key=lambda s: -s.score)
@@ -329,13 +369,31 @@ class Answerer:
         scored_all.sort(key=lambda s: -s.score)
         return spans, stored_all, not_addressed, scored_all
 
-    def _unknown_entities(self, question: str, snap: Snapshot) -> list[str]:
-        """Capitalised names in the question that no statement mentions."""
-        from rag.sentences import content_terms
-
+    def _unknown_entities(
+        self, question: str, snap: Snapshot, scope: Sequence[Statement], texts: dict[str, str]
+    ) -> list[str]:
+        """Capitalised names in the question that no statement in scope mentions."""
         words = re.findall(r"[A-Za-z][\w'’-]*", question)[1:]
         names = [w for w in words if w[0].isupper() and len(w) > 1 and not w.isupper()]
-        return [w for w in names if all(not snap.known_term(t) for t in content_terms(w))]
+        if not names:
+            return []
+        if len(scope) == len(snap.statements) or len(scope) > 50:
+            return [w for w in names if all(not snap.known_term(t) for t in content_terms(w))]
+        vocabulary: set[str] = set()
+        for statement in scope:
+            vocabulary |= self._statement_terms(statement, texts.get(statement.statement_id, ""))
+        return [w for w in names if all(t not in vocabulary for t in content_terms(w))]
+
+    def _statement_terms(self, statement: Statement, text: str) -> set[str]:
+        key = (statement.statement_id, statement.content_hash)
+        if key not in self._terms:
+            meta = " ".join(
+                filter(None, (statement.organization, statement.author, statement.title))
+            )
+            self._terms[key] = set(content_terms(f"{text} {meta}"))
+            while len(self._terms) > 512:
+                self._terms.popitem(last=False)
+        return self._terms[key]
 
     # -- citations ---------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rag.catalog import org_matches
 from rag.models import Answer, Statement
 from rag.sentences import content_terms
 
@@ -60,25 +59,49 @@ class Resolution:
     context_text: str | None = None  # the carried-over topic, scored with less weight
     scope: list[str] | None = None  # restrict to these statement ids
     boosts: dict[str, float] = field(default_factory=dict)
+    # words that name who said it ("SEP"): they choose statements, they are not the topic,
+    # so keyword scoring ignores them (otherwise every sentence saying "SEP" would win)
+    ignore_terms: frozenset[str] = frozenset()
 
     @property
     def is_followup(self) -> bool:
         return self.context_text is not None
 
 
+def _org_patterns(statement: Statement) -> list[re.Pattern[str]]:
+    """Ways a question names a statement's organization: full name or initials (upper
+    case, e.g. SWP); possessive 's included."""
+    patterns = []
+    if statement.organization:
+        patterns.append(
+            re.compile(rf"\b(?:the\s+)?{re.escape(statement.organization)}(?:['’]s)?\b", re.I)
+        )
+        initials = "".join(w[0] for w in statement.organization.split() if w[:1].isalpha())
+        if len(initials) >= 2:
+            patterns.append(re.compile(rf"\b(?:the\s+)?{re.escape(initials.upper())}(?:['’]s)?\b"))
+    return patterns
+
+
+def _mentions(question: str, statement: Statement) -> bool:
+    if any(p.search(question) for p in _org_patterns(statement)):
+        return True
+    author = statement.author
+    return bool(author and re.search(rf"\b{re.escape(author)}\b", question, re.I))
+
+
 def mentioned_statements(question: str, statements: Sequence[Statement]) -> list[str]:
-    """Statements whose organization or author the question names (full name or initials)."""
-    found = []
-    words = _WORD.findall(question)
-    upper_words = {w for w in words if w.isupper() and len(w) >= 2}
-    lowered = question.lower()
+    """Statements whose organization (full name or initials) or author the question names."""
+    return [s.statement_id for s in statements if _mentions(question, s)]
+
+
+def organization_terms(question: str, statements: Sequence[Statement]) -> frozenset[str]:
+    """Keyword terms of the organization names the question uses."""
+    terms: set[str] = set()
     for s in statements:
-        org, author = s.organization, s.author
-        if (org and (org.lower() in lowered or any(org_matches(org, w) for w in upper_words))) or (
-            author and author.lower() in lowered
-        ):
-            found.append(s.statement_id)
-    return found
+        for pattern in _org_patterns(s):
+            for match in pattern.finditer(question):
+                terms.update(content_terms(match.group()))
+    return frozenset(terms)
 
 
 def _topic(answer: Answer) -> str:
@@ -89,14 +112,17 @@ def resolve(
     question: str, history: Sequence[Answer], statements: Sequence[Statement]
 ) -> Resolution:
     """Read ``question`` in the light of the last answer in ``history``."""
+    named = mentioned_statements(question, statements)
+    narrowed = named if named and len(named) < len(statements) else None
+    ignore = organization_terms(question, statements) if named else frozenset()
     if not history:
-        return Resolution(question, question)
+        return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
     previous = history[-1]
     words = {w.lower() for w in _WORD.findall(question)}
-    terms = content_terms(question)
+    terms = [t for t in content_terms(question) if t not in ignore]
     followup = bool(_FOLLOWUP_START.match(question) or words & _ANAPHORA or len(terms) <= 2)
     if not followup:
-        return Resolution(question, question)
+        return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
     topic = _topic(previous)
     cited = list(dict.fromkeys(c.statement_id for c in previous.citations))
     if _OTHER.search(question):
@@ -104,16 +130,18 @@ def resolve(
         others = [s.statement_id for s in statements if s.statement_id not in cited]
         text = f"{topic} {rest}".strip() if len(content_terms(rest)) else topic
         return Resolution(question, text, context_text=topic, scope=others or None)
-    named = mentioned_statements(question, statements)
-    if named and len(terms) <= 3:
-        return Resolution(question, topic, context_text=topic, scope=named)
+    if named and len(terms) <= 1:
+        return Resolution(question, topic, context_text=topic, scope=named, ignore_terms=ignore)
     if _LEAD.match(question):
         rest = _LEAD.sub("", question).strip(" ?.!,")
-        return Resolution(question, f"{rest} {topic}", context_text=topic, scope=named or None)
+        return Resolution(
+            question, f"{rest} {topic}", context_text=topic, scope=narrowed, ignore_terms=ignore
+        )
     return Resolution(
         question,
         question,
         context_text=topic,
-        scope=named or None,
+        scope=narrowed,
         boosts={sid: BOOST for sid in cited},
+        ignore_terms=ignore,
     )

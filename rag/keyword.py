@@ -72,10 +72,14 @@ class KeywordIndex:
         )
 
     def search(
-        self, query: str, n: int, statement_ids: Collection[str] | None = None
+        self,
+        query: str,
+        n: int,
+        statement_ids: Collection[str] | None = None,
+        ignore: Collection[str] = (),
     ) -> list[tuple[str, float]]:
         """Top ``n`` passages as ``(passage_id, bm25 score)``; only positive scores."""
-        terms = [t for t in content_terms(query) if t in self.doc_freq]
+        terms = [t for t in content_terms(query) if t in self.doc_freq and t not in ignore]
         if not terms or self._retriever is None:
             return []
         scores = self._retriever.get_scores(terms)  # type: ignore[attr-defined]

@@ -24,6 +24,8 @@ DENSE_WEIGHT = 0.55
 KEYWORD_WEIGHT = 0.30
 PASSAGE_WEIGHT = 0.15
 SHORT_SENTENCE_WORDS = 6
+ABSTAIN_WINDOW = 5  # the best evidence among the top-ranked sentences decides abstention
+QUOTE_EVIDENCE_FACTOR = 0.9  # every quote must itself be nearly as good as the threshold
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,14 @@ class Query:
     terms: dict[str, float]  # stemmed term -> idf weight
 
     @classmethod
-    def make(cls, text: str, vector: np.ndarray, keywords: KeywordIndex) -> Query:
-        terms = {t: keywords.idf(t) for t in dict.fromkeys(content_terms(text))}
+    def make(
+        cls,
+        text: str,
+        vector: np.ndarray,
+        keywords: KeywordIndex,
+        ignore: frozenset[str] = frozenset(),
+    ) -> Query:
+        terms = {t: keywords.idf(t) for t in dict.fromkeys(content_terms(text)) if t not in ignore}
         return cls(text, vector, terms)
 
 
@@ -48,9 +56,10 @@ class ScoredSentence:
     index: int  # position of the sentence in its passage
     start: int
     end: int
-    score: float
+    score: float  # ranking: evidence plus the passage's retrieval prior and any boost
     dense: float
     keyword: float
+    evidence: float  # how well the sentence itself matches: decides answer vs abstain
 
 
 def keyword_overlap(terms: Mapping[str, float], sentence_terms: set[str]) -> float:
@@ -80,9 +89,21 @@ def score_sentences(
             dense = float(dense_all[i]) if dense_all is not None else 0.0
             keyword = keyword_overlap(query.terms, set(content_terms(text[s:e])))
             score = DENSE_WEIGHT * dense + KEYWORD_WEIGHT * keyword + PASSAGE_WEIGHT * prior + boost
+            evidence = (DENSE_WEIGHT * dense + KEYWORD_WEIGHT * keyword) / (
+                DENSE_WEIGHT + KEYWORD_WEIGHT
+            )
             scored.append(
                 ScoredSentence(
-                    p.statement_id, p.passage_id, p.paragraph, i, s, e, score, dense, keyword
+                    p.statement_id,
+                    p.passage_id,
+                    p.paragraph,
+                    i,
+                    s,
+                    e,
+                    score,
+                    dense,
+                    keyword,
+                    evidence,
                 )
             )
     scored.sort(key=lambda x: -x.score)
@@ -108,14 +129,16 @@ def select_quotes(
     per_statement: int | None = None,
 ) -> list[QuoteSpan]:
     """The best sentences as quote spans, best first; adjacent picks are merged."""
-    if not scored or scored[0].score < min_score:
+    if not scored or max(s.evidence for s in scored[:ABSTAIN_WINDOW]) < min_score:
         return []
-    floor = max(min_score, scored[0].score * relative_cutoff)
+    floor = scored[0].score * relative_cutoff
     picked: list[ScoredSentence] = []
     counts: dict[str, int] = {}
     for sentence in scored:
         if sentence.score < floor or len(picked) >= max_quotes:
             break
+        if sentence.evidence < min_score * QUOTE_EVIDENCE_FACTOR:
+            continue
         if per_statement and counts.get(sentence.statement_id, 0) >= per_statement:
             continue
         picked.append(sentence)
@@ -134,10 +157,13 @@ def _merge(
         p = passages[pid].passage
         indices = sorted({s.index for s in sentences})
         best = {s.index: s.score for s in sentences}
-        # a very short sentence ("Get out now!") takes its neighbour along
+        # a very short sentence ("Get out now!") takes its neighbour along, and a
+        # (rhetorical) question takes the sentence that answers it
         for i in list(indices):
             s, e = p.sentences[i]
-            if len(p.text[s - p.start : e - p.start].split()) < SHORT_SENTENCE_WORDS:
+            sentence = p.text[s - p.start : e - p.start]
+            asks = sentence.rstrip("\"'”’) ").endswith("?") and i + 1 < len(p.sentences)
+            if asks or len(sentence.split()) < SHORT_SENTENCE_WORDS:
                 neighbour = i + 1 if i + 1 < len(p.sentences) else i - 1
                 if neighbour >= 0 and neighbour not in best:
                     indices.append(neighbour)

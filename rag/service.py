@@ -29,5 +29,10 @@ def build_services(
         settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
     )
     catalog = Catalog(store, settings.keyword_dir / settings.collection_prefix)
-    answerer = Answerer(settings, store, embedder, catalog)
+    llm = None
+    if settings.llm:  # optional: langchain is imported only when an LLM is configured
+        from rag.llm import LLMAnswerer
+
+        llm = LLMAnswerer.from_settings(settings)
+    answerer = Answerer(settings, store, embedder, catalog, llm)
     return Services(settings, store, embedder, catalog, answerer)

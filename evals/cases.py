@@ -1,0 +1,117 @@
+"""The eval cases (``evals/cases.yaml``) as typed, validated objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EVALS_DIR = Path(__file__).resolve().parent
+CASES_PATH = EVALS_DIR / "cases.yaml"
+KINDS = (
+    "fact",
+    "paraphrase",
+    "name_number",
+    "both",
+    "compare",
+    "followup",
+    "filtered",
+    "unanswerable",
+)
+MULTI_STATEMENT_KINDS = frozenset({"both", "compare"})
+
+
+class CaseFileError(ValueError):
+    """The case file is malformed (the message names the case)."""
+
+
+@dataclass(frozen=True)
+class Gold:
+    """Where a correct answer is: one statement, its paragraphs, and quotable evidence."""
+
+    statement_id: str
+    paragraphs: tuple[int, ...]
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question with what a correct answer must quote (nothing, when unanswerable)."""
+
+    id: str
+    kind: str
+    question: str
+    answerable: bool
+    gold: tuple[Gold, ...] = ()
+    history: tuple[str, ...] = ()
+    filters: dict[str, Any] = field(default_factory=dict)
+    compare: bool | None = None
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        return tuple(ev for g in self.gold for ev in g.evidence)
+
+    @property
+    def gold_paragraphs(self) -> frozenset[tuple[str, int]]:
+        return frozenset((g.statement_id, n) for g in self.gold for n in g.paragraphs)
+
+    @property
+    def multi_statement(self) -> bool:
+        """Cases whose answer must quote every gold statement."""
+        return self.kind in MULTI_STATEMENT_KINDS and len(self.gold) > 1
+
+
+def _gold(case_id: str, raw: dict[str, Any]) -> Gold:
+    try:
+        gold = Gold(
+            statement_id=str(raw["statement_id"]),
+            paragraphs=tuple(int(n) for n in raw["paragraphs"]),
+            evidence=tuple(str(ev) for ev in raw["evidence"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CaseFileError(f"case {case_id}: malformed gold entry {raw!r}") from exc
+    if not gold.paragraphs or not gold.evidence:
+        raise CaseFileError(f"case {case_id}: gold needs paragraphs and evidence")
+    return gold
+
+
+def _case(raw: dict[str, Any]) -> Case:
+    case_id = str(raw.get("id") or "")
+    if not case_id:
+        raise CaseFileError(f"a case has no id: {raw!r}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise CaseFileError(f"case {case_id}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
+    if not raw.get("question"):
+        raise CaseFileError(f"case {case_id}: no question")
+    gold = tuple(_gold(case_id, g) for g in raw.get("gold") or ())
+    answerable = bool(raw.get("answerable", True))
+    if answerable != bool(gold):
+        raise CaseFileError(f"case {case_id}: answerable cases need gold, others must have none")
+    compare = raw.get("compare")
+    return Case(
+        id=case_id,
+        kind=kind,
+        question=str(raw["question"]),
+        answerable=answerable,
+        gold=gold,
+        history=tuple(str(q) for q in raw.get("history") or ()),
+        filters=dict(raw.get("filters") or {}),
+        compare=None if compare is None else bool(compare),
+    )
+
+
+def load_cases(path: Path = CASES_PATH) -> list[Case]:
+    """All cases in file order; raises ``CaseFileError`` naming the first bad one."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, list):
+        raise CaseFileError(f"{path}: expected a list of cases")
+    cases = [_case(item) for item in raw]
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            raise CaseFileError(f"case {case.id}: duplicate id")
+        seen.add(case.id)
+    return cases

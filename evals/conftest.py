@@ -1,0 +1,65 @@
+"""Fixtures of the eval suite: one real model, the bundled statements ingested once, and a
+single run of every case shared by all tests (the report is written as a side effect)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from evals.cases import Case, load_cases
+from evals.harness import EvalRun, bundled_services, load_thresholds, run_cases
+from evals.report import REPORTS_DIR, build_report, load_baseline, write_report
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.service import Services
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """No eval touches the user's real data directory, a configured server or an LLM."""
+    monkeypatch.setenv("RAG_HOME", str(tmp_path_factory.mktemp("rag-home")))
+    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
+    monkeypatch.delenv("RAG_LLM", raising=False)
+
+
+@pytest.fixture(scope="session")
+def eval_embedder() -> SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
+    embedder = SentenceTransformerEmbedder()
+    embedder.embed_query("warm up")
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def eval_services(
+    tmp_path_factory: pytest.TempPathFactory, eval_embedder: SentenceTransformerEmbedder
+) -> Services:
+    """Services over a fresh ingest of the bundled statements. Read-only."""
+    return bundled_services(tmp_path_factory.mktemp("evals-home"), embedder=eval_embedder)
+
+
+@pytest.fixture(scope="session")
+def cases() -> list[Case]:
+    return load_cases()
+
+
+@pytest.fixture(scope="session")
+def floors() -> dict[str, float]:
+    return load_thresholds()
+
+
+@pytest.fixture(scope="session")
+def eval_run(
+    eval_services: Services, cases: list[Case], floors: dict[str, float]
+) -> Iterator[EvalRun]:
+    """Every case answered once; the report goes to evals/reports/latest.{md,json}."""
+    results = run_cases(eval_services, cases)
+    labels = {s.statement_id: s.label for s in eval_services.store.statements()}
+    report = build_report(results, floors, load_baseline(), labels)
+    md_path, json_path = write_report(report, REPORTS_DIR)
+    yield EvalRun(results, report, md_path, json_path)
