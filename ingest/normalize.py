@@ -30,6 +30,8 @@ _MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
 _MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
 _ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*\s*$")
+_UNWRAPPED_LINE = 120  # hard-wrapped text keeps its lines shorter than this
 
 
 @dataclass(frozen=True)
@@ -55,13 +57,42 @@ def _strip_markdown_inline(text: str) -> str:
     return _MD_EM_UNDERSCORE.sub(r"\1", text)
 
 
+def _is_unwrapped(lines: list[str]) -> bool:
+    """A block of whole paragraphs, one per line (not a paragraph hard-wrapped over lines):
+    long lines, each but the last ending a sentence."""
+    return (
+        len(lines) > 1
+        and max(len(line.strip()) for line in lines) > _UNWRAPPED_LINE
+        and all(_SENTENCE_END.search(line) for line in lines[:-1])
+    )
+
+
 def _blocks(text: str) -> list[list[str]]:
     """Paragraphs as lists of lines: blank-line separated if the text uses blank lines,
-    otherwise one paragraph per line."""
+    otherwise one paragraph per line. A blank-line block that holds one paragraph per
+    line (a title, a blank line, then single-newline paragraphs) is split per line."""
     text = text.strip("\n")
     if _BLANK_LINE.search(text):
-        return [block.split("\n") for block in _BLANK_LINE.split(text)]
+        blocks: list[list[str]] = []
+        for block in _BLANK_LINE.split(text):
+            lines = block.split("\n")
+            blocks.extend([[line] for line in lines] if _is_unwrapped(lines) else [lines])
+        return blocks
     return [[line] for line in text.split("\n")]
+
+
+def _drop_trailing_artifact_lines(text: str, markdown: bool) -> str:
+    """Trailing artifact lines go before paragraphs are built: in a blank-line separated
+    text an artifact right under the last paragraph would otherwise be joined into it."""
+    lines = text.rstrip().split("\n")
+    while lines:
+        probe = lines[-1]
+        if markdown:
+            probe = _strip_markdown_inline(_strip_markdown_line(probe))
+        if probe.strip() and not _ARTIFACT.match(probe):
+            break
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _drop_trailing_artifacts(paragraphs: list[str]) -> list[str]:
@@ -74,7 +105,8 @@ def normalize(doc: RawDocument) -> CleanText:
     """Clean text and paragraph spans of a loaded document."""
     markdown = doc.markup == "markdown"
     paragraphs: list[str] = []
-    for lines in _blocks(doc.text.replace("\r\n", "\n").replace("\r", "\n")):
+    text = doc.text.replace("\r\n", "\n").replace("\r", "\n")
+    for lines in _blocks(_drop_trailing_artifact_lines(text, markdown)):
         if markdown:
             lines = [_strip_markdown_line(line) for line in lines]
         joined = " ".join(line.strip() for line in lines if line.strip())

@@ -96,7 +96,19 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
                 problems.append(FileOutcome(str(root), "skipped", reason="no such file or folder"))
         except OSError as exc:
             problems.append(FileOutcome(str(root), "skipped", reason=f"unreadable: {exc.strerror}"))
-    return files, problems
+    return _unique(files), problems
+
+
+def _unique(files: list[Path]) -> list[Path]:
+    """Each file once, even when named both directly and through its folder."""
+    seen: set[Path] = set()
+    result = []
+    for path in files:
+        key = path.absolute() if path.is_symlink() else path.resolve()
+        if key not in seen:
+            seen.add(key)
+            result.append(path)
+    return result
 
 
 def statement_id_for(path: Path) -> str:
@@ -149,9 +161,10 @@ class Ingestor:
         files, problems = discover(paths)
         report.outcomes.extend(problems)
         existing = {s.statement_id: s for s in self.store.statements()}
+        known = {s.path: sid for sid, s in existing.items() if s.path}  # path -> its id
         taken: dict[str, str] = {}  # ids claimed in this run -> path
         for done, path in enumerate(files, start=1):
-            outcome = self._one(path, overrides, existing, taken)
+            outcome = self._one(path, overrides, existing, taken, known)
             report.outcomes.append(outcome)
             if outcome.status == "skipped":
                 logger.info("skipped %s: %s", path, outcome.reason)
@@ -168,6 +181,7 @@ class Ingestor:
         overrides: StatementMeta | None,
         existing: dict[str, Statement],
         taken: dict[str, str],
+        known: dict[str, str],
     ) -> FileOutcome:
         resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
         try:
@@ -179,7 +193,7 @@ class Ingestor:
         clean = normalize(raw)
         if not clean.paragraphs:
             return FileOutcome(str(path), "skipped", reason="no text left after cleaning")
-        sid = self._claim_id(path, resolved, existing, taken)
+        sid = self._claim_id(path, resolved, existing, taken, known)
         content_hash = self._hash(clean.text, meta)
         previous = existing.get(sid)
         if previous and previous.content_hash == content_hash:
@@ -206,9 +220,22 @@ class Ingestor:
         return FileOutcome(str(path), "updated" if previous else "new", sid, len(passages))
 
     def _claim_id(
-        self, path: Path, resolved: str, existing: dict[str, Statement], taken: dict[str, str]
+        self,
+        path: Path,
+        resolved: str,
+        existing: dict[str, Statement],
+        taken: dict[str, str],
+        known: dict[str, str],
     ) -> str:
-        """The file's id; another file already owning it gets a path-hash suffix."""
+        """The file's id; another file already owning it gets a path-hash suffix.
+
+        A file keeps the id it was stored under: when the owner of the plain id is gone,
+        the file with the suffixed id must not move to the plain one (that would store
+        it twice, and prune would keep both)."""
+        previous = known.get(resolved)
+        if previous is not None and previous not in taken:
+            taken[previous] = resolved
+            return previous
         sid = statement_id_for(path)
         owner = taken.get(sid) or (existing[sid].path if sid in existing else None)
         if owner and owner != resolved and (sid in taken or Path(owner).exists()):

@@ -58,7 +58,7 @@ _COMPARE_LEAD = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 CONTEXT_WEIGHT = 0.35
-UNKNOWN_ENTITY_PENALTY = 0.75
+UNKNOWN_ENTITY_PENALTY = 0.6
 COMPARE_MAX_STATEMENTS = 12
 COMPARE_PER_STATEMENT = 2
 
@@ -373,8 +373,16 @@ class Answerer:
         self, question: str, snap: Snapshot, scope: Sequence[Statement], texts: dict[str, str]
     ) -> list[str]:
         """Capitalised names in the question that no statement in scope mentions."""
-        words = re.findall(r"[A-Za-z][\w'’-]*", question)[1:]
-        names = [w for w in words if w[0].isupper() and len(w) > 1 and not w.isupper()]
+        words = re.findall(r"[A-Za-z0-9][\w'’-]*", question)[1:]
+        words = [re.sub(r"['’]s$", "", w) for w in words]
+        names = [
+            w
+            for w in words
+            if (w[0].isupper() or w.isdigit())
+            and len(w) > 1
+            and not (w.isupper() or w[:-1].isupper())  # SWP, GIs: initials, checked elsewhere
+            and content_terms(w)  # not a stopword ("Party")
+        ]
         if not names:
             return []
         if len(scope) == len(snap.statements) or len(scope) > 50:

@@ -96,7 +96,7 @@ class Catalog:
             self._remove_stale(keep=folder)
         vocabulary: set[str] = set()
         for s in statements.values():
-            for value in (s.organization, s.author, s.title):
+            for value in (s.organization, s.author, s.title, s.date):
                 if value:
                     vocabulary.update(content_terms(value))
         return Snapshot(fingerprint, statements, keywords, vocabulary)

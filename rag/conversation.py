@@ -16,30 +16,16 @@ from rag.models import Answer, Statement
 from rag.sentences import content_terms
 
 _FOLLOWUP_START = re.compile(
-    r"^\s*(and|but|also|so|then|what about|how about|what else|why|who said|how many|how much|"
-    r"when|where|which one|is that|was that|did they|does it|do they)\b",
+    r"^\s*(and|but|also|so|then|what about|how about|what else|who said|which one|is that|"
+    r"was that|did they|does it|do they)\b",
     re.IGNORECASE,
 )
-_ANAPHORA = frozenset(
-    [
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "that",
-        "this",
-        "those",
-        "these",
-        "he",
-        "she",
-        "him",
-        "her",
-        "his",
-        "other",
-        "same",
-        "there",
-    ]
+# Words that point back at the previous turn. "that/this/there" only count at the end
+# ("Who said that?"), since "the claim that …" is no reference to anything.
+_ANAPHORA = re.compile(
+    r"\b(it|its|they|them|their|he|she|him|her|his|those|these|same)\b"
+    r"|\b(that|this|there|then)\s*[?.!]*\s*$",
+    re.IGNORECASE,
 )
 _OTHER = re.compile(
     r"\b(?:the\s+)?other\s+(?:statement|one|party|organi[sz]ation|group|text|side|document)s?\b",
@@ -118,9 +104,10 @@ def resolve(
     if not history:
         return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
     previous = history[-1]
-    words = {w.lower() for w in _WORD.findall(question)}
     terms = [t for t in content_terms(question) if t not in ignore]
-    followup = bool(_FOLLOWUP_START.match(question) or words & _ANAPHORA or len(terms) <= 2)
+    names = [w for w in _WORD.findall(question)[1:] if w[0].isupper()]
+    short = len(terms) <= 2 and not names  # "How many were killed?" but not "What is Hezbollah?"
+    followup = bool(_FOLLOWUP_START.match(question) or _ANAPHORA.search(question) or short)
     if not followup:
         return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
     topic = _topic(previous)

@@ -60,9 +60,11 @@ class Settings(BaseSettings):
     )
     max_quotes: int = Field(default=4, ge=1, le=20, description="Most quotes in one answer.")
     min_score: float = Field(
-        default=0.42,
-        description="A question is answered only if its best sentence scores at least this "
-        "(blend of cosine similarity and keyword overlap); below it the answer abstains.",
+        default=0.275,
+        description="A question is answered only if one of its best sentences has at least "
+        "this much evidence (2:1 blend of the sentence's cosine similarity and its "
+        "rarity-weighted keyword overlap with the question); below it the answer abstains. "
+        "Calibrated on evals/cases.yaml: see evals/thresholds.toml.",
     )
     relative_cutoff: float = Field(
         default=0.82,
@@ -73,7 +75,11 @@ class Settings(BaseSettings):
     )
     max_upload_mb: float = Field(default=10.0, gt=0, description="Largest upload in the UI.")
     max_file_mb: float = Field(
-        default=50.0, gt=0, description="Larger input files are skipped by ingest."
+        default=10.0,
+        gt=0,
+        description="Larger input files are skipped by ingest, with a line saying so. A "
+        "statement is tens of KB; 10 MB leaves room for PDFs with images, while a larger "
+        "text file is a corpus dump that would take an hour or more to embed on a CPU.",
     )
     ui_auth: str | None = Field(
         default=None,

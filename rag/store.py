@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,11 @@ from rag.settings import Settings
 logger = logging.getLogger(__name__)
 
 _STATEMENT_FIELDS = ("organization", "author", "date", "title", "source", "path")
+# A dead server fails at once (connection refused); these bound a hung one, so a stuck
+# server cannot hold the UI's workers forever. Chroma's own HTTP client has no timeout.
+SERVER_CONNECT_TIMEOUT = 10.0
+SERVER_READ_TIMEOUT = 120.0
+RETRY_PAUSE = 0.25
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ def make_client(settings: Settings) -> Any:
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
+            _bound_http_timeouts(client)
             client.heartbeat()
         except Exception as exc:
             raise StoreUnavailableError(
@@ -64,10 +71,31 @@ def make_client(settings: Settings) -> Any:
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
+def _bound_http_timeouts(client: Any) -> None:
+    """Give Chroma's HTTP session timeouts (it is created with none)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(SERVER_READ_TIMEOUT, connect=SERVER_CONNECT_TIMEOUT)
+    else:  # a chromadb release that builds its client differently: keep its defaults
+        logger.info("cannot set timeouts on the Chroma HTTP client")
+
+
 def _server_errors() -> tuple[type[BaseException], ...]:
     import httpx
 
     return (httpx.TransportError, ConnectionError)
+
+
+def _retryable_errors() -> tuple[type[BaseException], ...]:
+    from chromadb.errors import NotFoundError
+
+    return (*_server_errors(), NotFoundError)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 class ChromaStore:
@@ -86,24 +114,48 @@ class ChromaStore:
 
     # -- collections -------------------------------------------------------------
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a Chroma call, turning a lost server into one clear error."""
-        try:
-            return fn(*args, **kwargs)
-        except _server_errors() as exc:
-            self._passages = self._statements = None  # re-resolve after a restart
-            raise StoreUnavailableError(
-                f"Lost the Chroma server at {self._url}",
-                hint="is `chroma run` still running?",
-            ) from exc
+    def _op(self, kind: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Run ``method`` on the ``kind`` collection ("passages" or "statements").
+
+        A lost connection or a collection the server no longer knows (restarted, or
+        replaced) drops the cached collection handles and is retried once, which is safe
+        because every write here is an idempotent upsert or delete. A second failure is
+        one clear :class:`StoreUnavailableError`.
+        """
+        for attempt in range(2):
+            try:
+                return getattr(self._handle(kind), method)(*args, **kwargs)
+            except _retryable_errors() as exc:
+                self._passages = self._statements = None  # re-resolve on the next try
+                if attempt:
+                    raise self._unavailable() from exc
+                logger.warning("Chroma at %s: %s; retrying", self._where, _one_line(exc))
+                time.sleep(RETRY_PAUSE)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _where(self) -> str:
+        return self._url or "the data directory"
+
+    def _unavailable(self) -> StoreUnavailableError:
+        if self._url:
+            return StoreUnavailableError(
+                f"Lost the Chroma server at {self._url}", hint="is `chroma run` still running?"
+            )
+        return StoreUnavailableError("The embedded Chroma store is not usable")
+
+    def _handle(self, kind: str) -> Any:
+        return self.passages_collection if kind == "passages" else self.statements_collection
 
     def _collection(self, suffix: str) -> Any:
-        return self._call(
-            self._client.get_or_create_collection,
-            f"{self._prefix}_{suffix}",
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
-        )
+        try:
+            return self._client.get_or_create_collection(
+                f"{self._prefix}_{suffix}",
+                configuration={"hnsw": {"space": "cosine"}},
+                embedding_function=None,
+            )
+        except _server_errors() as exc:
+            raise self._unavailable() from exc
 
     @property
     def passages_collection(self) -> Any:
@@ -143,15 +195,13 @@ class ChromaStore:
 
     def statements(self) -> list[Statement]:
         """Every statement's metadata (no text), sorted by id."""
-        got = self._call(self.statements_collection.get, include=["metadatas"])
+        got = self._op("statements", "get", include=["metadatas"])
         items = [self._to_statement(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])]
         return sorted(items, key=lambda s: s.statement_id)
 
     def statement(self, statement_id: str) -> Statement:
         """One statement with its clean text."""
-        got = self._call(
-            self.statements_collection.get, ids=[statement_id], include=["metadatas", "documents"]
-        )
+        got = self._op("statements", "get", ids=[statement_id], include=["metadatas", "documents"])
         if not got["ids"]:
             raise StatementNotFoundError(
                 f"No statement {statement_id!r}", hint="`rag sources` lists the ingested ones"
@@ -177,8 +227,9 @@ class ChromaStore:
         if statement.text is None:
             raise ValueError("write_statement needs the statement's clean text")
         old_ids = set(
-            self._call(
-                self.passages_collection.get,
+            self._op(
+                "passages",
+                "get",
                 where={"statement_id": statement.statement_id},
                 include=[],
             )["ids"]
@@ -186,8 +237,9 @@ class ChromaStore:
         batch = self.max_batch
         for i in range(0, len(passages), batch):
             chunk = passages[i : i + batch]
-            self._call(
-                self.passages_collection.upsert,
+            self._op(
+                "passages",
+                "upsert",
                 ids=[p.passage_id for p in chunk],
                 embeddings=passage_vectors[i : i + batch],
                 documents=[p.text for p in chunk],
@@ -204,8 +256,9 @@ class ChromaStore:
         centroid = passage_vectors.mean(axis=0) if len(passages) else None
         if centroid is None or not np.isfinite(centroid).all() or not centroid.any():
             centroid = np.full(passage_vectors.shape[1] if passage_vectors.ndim == 2 else 1, 1.0)
-        self._call(
-            self.statements_collection.upsert,
+        self._op(
+            "statements",
+            "upsert",
             ids=[statement.statement_id],
             embeddings=[centroid / np.linalg.norm(centroid)],
             documents=[statement.text],
@@ -214,16 +267,14 @@ class ChromaStore:
 
     def delete_statement(self, statement_id: str) -> None:
         """Remove a statement: its record first (so it stops being answerable), then passages."""
-        self._call(self.statements_collection.delete, ids=[statement_id])
-        ids = self._call(
-            self.passages_collection.get, where={"statement_id": statement_id}, include=[]
-        )["ids"]
+        self._op("statements", "delete", ids=[statement_id])
+        ids = self._op("passages", "get", where={"statement_id": statement_id}, include=[])["ids"]
         self._delete_passages(ids)
 
     def _delete_passages(self, ids: Sequence[str]) -> None:
         batch = self.max_batch
         for i in range(0, len(ids), batch):
-            self._call(self.passages_collection.delete, ids=list(ids[i : i + batch]))
+            self._op("passages", "delete", ids=list(ids[i : i + batch]))
 
     def delete_orphans(self) -> int:
         """Drop passages whose statement record is missing (left by an interrupted run)."""
@@ -237,14 +288,17 @@ class ChromaStore:
     # -- passages ----------------------------------------------------------------
 
     def count_passages(self) -> int:
-        return int(self._call(self.passages_collection.count))
+        return int(
+            self._op(
+                "passages",
+                "count",
+            )
+        )
 
     def iter_passage_meta(self, page: int = 5000) -> Iterator[tuple[str, dict[str, Any]]]:
         offset = 0
         while True:
-            got = self._call(
-                self.passages_collection.get, include=["metadatas"], limit=page, offset=offset
-            )
+            got = self._op("passages", "get", include=["metadatas"], limit=page, offset=offset)
             if not got["ids"]:
                 return
             yield from zip(got["ids"], got["metadatas"])
@@ -254,8 +308,9 @@ class ChromaStore:
         """All passages (text and offsets), in pages."""
         offset = 0
         while True:
-            got = self._call(
-                self.passages_collection.get,
+            got = self._op(
+                "passages",
+                "get",
                 include=["metadatas", "documents"],
                 limit=page,
                 offset=offset,
@@ -270,9 +325,7 @@ class ChromaStore:
         """Passages by id, with their sentence vectors."""
         if not ids:
             return {}
-        got = self._call(
-            self.passages_collection.get, ids=list(ids), include=["metadatas", "documents"]
-        )
+        got = self._op("passages", "get", ids=list(ids), include=["metadatas", "documents"])
         result = {}
         for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
             passage = _to_passage(pid, meta, doc)
@@ -282,8 +335,9 @@ class ChromaStore:
         return result
 
     def statement_passages(self, statement_id: str) -> list[Passage]:
-        got = self._call(
-            self.passages_collection.get,
+        got = self._op(
+            "passages",
+            "get",
             where={"statement_id": statement_id},
             include=["metadatas", "documents"],
         )
@@ -305,8 +359,9 @@ class ChromaStore:
                 if len(statement_ids) == 1
                 else {"statement_id": {"$in": list(statement_ids)}}
             )
-        got = self._call(
-            self.passages_collection.query,
+        got = self._op(
+            "passages",
+            "query",
             query_embeddings=[vector],
             n_results=n,
             where=where,

@@ -258,6 +258,8 @@ def ask(
             )
             return
         assert batch is not None
+        # Bad filters (or an empty store) fail the whole batch once, not every line.
+        services.catalog.scope(filters)
         try:
             stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
