@@ -26,6 +26,7 @@ PASSAGE_WEIGHT = 0.15
 SHORT_SENTENCE_WORDS = 6
 ABSTAIN_WINDOW = 5  # the best evidence among the top-ranked sentences decides abstention
 QUOTE_EVIDENCE_FACTOR = 0.9  # every quote must itself be nearly as good as the threshold
+RELATIVE_EVIDENCE = 0.8  # ... and have at least this share of the best quote's evidence
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,14 @@ def select_quotes(
     if not scored or max(s.evidence for s in scored[:ABSTAIN_WINDOW]) < min_score:
         return []
     floor = scored[0].score * relative_cutoff
+    best_evidence = max(s.evidence for s in scored[:ABSTAIN_WINDOW])
+    evidence_floor = max(min_score * QUOTE_EVIDENCE_FACTOR, best_evidence * RELATIVE_EVIDENCE)
     picked: list[ScoredSentence] = []
     counts: dict[str, int] = {}
     for sentence in scored:
         if sentence.score < floor or len(picked) >= max_quotes:
             break
-        if sentence.evidence < min_score * QUOTE_EVIDENCE_FACTOR:
+        if sentence.evidence < evidence_floor:
             continue
         if per_statement and counts.get(sentence.statement_id, 0) >= per_statement:
             continue

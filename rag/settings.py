@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         "Calibrated on evals/cases.yaml: see evals/thresholds.toml.",
     )
     relative_cutoff: float = Field(
-        default=0.82,
+        default=0.88,
         description="Further quotes must score at least this fraction of the best quote.",
     )
     max_question_chars: int = Field(

@@ -301,12 +301,6 @@ def test_control_characters_and_spacing_are_normalised(bundled: Services) -> Non
 # -- follow-ups ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="quality: 'What does the Socialist Workers Party say about the protests in Iraq?' "
-    "abstains (nearest SWP ¶9 0.462, ¶10 0.448) while the same question with 'SWP' answers "
-    "(0.687)",
-)
 def test_follow_up_how_many_were_killed(bundled: Services) -> None:
     first = bundled.answerer.answer(
         "What does the Socialist Workers Party say about the protests in Iraq?"
@@ -329,12 +323,6 @@ def test_follow_up_other_statement_after_kerry(bundled: Services) -> None:
     check_citations(bundled, other)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="quality: 'And what about the other statement?' after the SEP troops question "
-    "abstains; nearest is the right answer (SWP ¶4 'We call for the immediate, unconditional "
-    "and total withdrawal of U.S. troops…' 0.481)",
-)
 def test_follow_up_other_statement_answers_from_it(bundled: Services) -> None:
     first = bundled.answerer.answer("What does the SEP demand regarding US troops in Iraq?")
     assert cited(first) == {SEP}
@@ -345,12 +333,6 @@ def test_follow_up_other_statement_answers_from_it(bundled: Services) -> None:
     assert other.resolved_question  # says how the follow-up was understood
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="quality: 'What is the Quds Force?' asked after 'What does the SEP say about "
-    "Kerry?' abstains (nearest SWP ¶7 'He became the leader of the reactionary Revolutionary "
-    "Guards' international Quds Force.' 0.482); asked alone it answers with that sentence",
-)
 def test_follow_up_does_not_leak_into_a_new_topic(bundled: Services) -> None:
     first = bundled.answerer.answer("What does the SEP say about Kerry?")
     fresh = bundled.answerer.answer("What is the Quds Force?", history=[first])
@@ -358,12 +340,6 @@ def test_follow_up_does_not_leak_into_a_new_topic(bundled: Services) -> None:
     assert "Quds Force" in fresh.citations[0].quote
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="follow-up detection: a self-contained question starting with 'Where' is read as a "
-    "follow-up of the Kerry question; its quotes change (SWP ¶15 'But go look at the famous "
-    "picture of Biden…' comes in as quote 3)",
-)
 def test_history_without_follow_up_gives_the_same_answer(bundled: Services) -> None:
     question = "Where and when was Soleimani killed?"
     alone = bundled.answerer.answer(question)

@@ -237,6 +237,9 @@ def ask(
     until: Annotated[str | None, typer.Option(help="Only statements dated on/before.")] = None,
     compare: Annotated[bool, typer.Option(help="Group quotes per statement.")] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to read.")] = None,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Let the configured RAG_LLM write the answer.")
+    ] = False,
 ) -> None:
     """Answer a question with verbatim quotes (or say the statements don't address it)."""
     from rag.service import build_services
@@ -247,10 +250,14 @@ def ask(
     filters = Filters(
         statement_ids=statement or [], organization=organization, since=since, until=until
     )
+    if llm and not settings.llm:
+        raise _fail("--llm needs a chat model: set RAG_LLM (see the README)")
     with _edge():
         services = build_services(settings)
         if question is not None:
-            answer = services.answerer.answer(question, filters, compare=compare or None, k=k)
+            answer = services.answerer.answer(
+                question, filters, compare=compare or None, k=k, use_llm=llm
+            )
             typer.echo(
                 json.dumps(answer.to_json_dict(), ensure_ascii=False)
                 if as_json
@@ -270,7 +277,7 @@ def ask(
                     continue
                 try:
                     answer = services.answerer.answer(
-                        line.rstrip("\n"), filters, compare=compare or None, k=k
+                        line.rstrip("\n"), filters, compare=compare or None, k=k, use_llm=llm
                     )
                 except RagError as exc:
                     if not as_json:
