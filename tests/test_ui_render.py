@@ -1,0 +1,275 @@
+"""The UI's rendering, export, feedback and launch checks, without a server."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from rag.errors import RagError
+from rag.models import Answer, Citation, Statement, StatementRef
+from rag.settings import Settings
+from ui import html
+from ui.export import conversation_markdown
+from ui.feedback import record_feedback
+from ui.web import _upload_name, auth_for, launch, parse_auth
+
+EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'
+PARAS = [
+    "First paragraph opens the statement. It has two sentences.",
+    "Before the quote comes this sentence. The quoted sentence says *something* important. "
+    "After the quote comes this one.",
+    f"A hostile paragraph: {EVIL} ends here.",
+]
+TEXT = "\n\n".join(PARAS)
+
+
+def _span(text: str, needle: str) -> tuple[int, int]:
+    start = text.index(needle)
+    return start, start + len(needle)
+
+
+def _citation(n: int, needle: str, **extra: object) -> Citation:
+    start, end = _span(TEXT, needle)
+    fields: dict[str, object] = {
+        "n": n,
+        "statement_id": "stmt_1",
+        "source": "stmt_1.txt",
+        "organization": "Example Party",
+        "date": "2020-01-03",
+        "paragraph": html.paragraph_at(TEXT, start).number,
+        "start": start,
+        "end": end,
+        "quote": TEXT[start:end],
+        **extra,
+    }
+    return Citation.model_validate(fields)
+
+
+QUOTE = "The quoted sentence says *something* important."
+HOSTILE = f"A hostile paragraph: {EVIL} ends here."
+
+
+def _answer(*citations: Citation, **extra: object) -> Answer:
+    lines = ["Example Party, 2020-01-03:"] + [f"“{c.quote}” [{c.n}]" for c in citations]
+    return Answer(
+        question="What does it say?",
+        abstained=False,
+        answer="\n".join(lines),
+        citations=list(citations),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class _Elements(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attrs: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attrs.update(name for name, _ in attrs)
+
+
+def _no_live_markup(markup: str) -> None:
+    """No element or attribute that could run script came from statement text."""
+    parser = _Elements()
+    parser.feed(markup)
+    assert not parser.tags & {"script", "img", "iframe", "svg", "b"}, parser.tags
+    assert not [a for a in parser.attrs if a.startswith("on")], parser.attrs
+
+
+def test_paragraphs_follow_blank_lines() -> None:
+    found = html.paragraphs(TEXT)
+    assert [TEXT[p.start : p.end] for p in found] == PARAS
+    assert [p.number for p in found] == [1, 2, 3]
+    start, _ = _span(TEXT, QUOTE)
+    assert html.paragraph_at(TEXT, start).number == 2
+
+
+def test_context_window_keeps_sentences_around_a_quote_in_long_paragraphs() -> None:
+    sentences = [f"Sentence number {i} is here." for i in range(80)]
+    text = " ".join(sentences)
+    paragraph = html.paragraph_at(text, 0)
+    start, end = _span(text, sentences[40])
+    left, right = html.context_window(text, paragraph, start, end)
+    shown = text[left:right]
+    assert shown.startswith(sentences[39]) and sentences[41] in shown
+    assert sentences[38] not in shown and sentences[43] not in shown
+
+
+def test_answer_message_shows_quotes_with_markers() -> None:
+    citation = _citation(1, QUOTE)
+    markup = html.answer_message(_answer(citation))
+    assert '<blockquote class="rag-quote"' in markup
+    assert "*something*" in markup  # statement text is not reinterpreted as Markdown
+    assert f'data-start="{citation.start}" data-end="{citation.end}"' in markup
+    assert ">[1]</a>" in markup
+    assert "\n" not in markup  # one raw-HTML block for the chat's Markdown
+
+
+def test_hostile_statement_text_is_escaped_everywhere() -> None:
+    citation = _citation(1, HOSTILE, title="<b>Bold</b> title")
+    answer = _answer(citation, resolved_question="<img src=x onerror=alert(1)>")
+    statement = Statement(
+        statement_id="stmt_1",
+        source="<script>x</script>",
+        content_hash="h",
+        text=TEXT,
+        title="<b>Bold</b> title",
+    )
+    for markup in (
+        html.answer_message(answer),
+        html.streaming_message(answer.answer, answer.citations),
+        html.citations_panel(answer, {"stmt_1": TEXT}),
+        html.statement_viewer(statement, citation.start, citation.end),
+        html.user_message(EVIL),
+    ):
+        _no_live_markup(markup)
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html.answer_message(answer)
+    assert "&lt;b&gt;Bold&lt;/b&gt; title" in html.citations_panel(answer, {"stmt_1": TEXT})
+
+
+def test_citations_panel_marks_the_quote_inside_its_paragraph() -> None:
+    citation = _citation(1, QUOTE)
+    markup = html.citations_panel(_answer(citation), {"stmt_1": TEXT})
+    marked = re.findall(r"<mark[^>]*>(.*?)</mark>", markup)
+    assert marked == [html.esc(QUOTE)]
+    assert "Before the quote comes this sentence." in markup
+    assert "After the quote comes this one." in markup
+    assert "¶2" in markup and "Example Party, 2020-01-03" in markup
+    assert 'class="rag-card rag-card-cite"' in markup
+
+
+def test_citation_card_uses_the_title_when_there_is_one() -> None:
+    citation = _citation(1, QUOTE, title="A Title")
+    markup = html.citations_panel(_answer(citation), {"stmt_1": TEXT})
+    assert "A Title" in markup and "Example Party · 2020-01-03" in markup
+
+
+def test_abstention_is_visibly_different_and_labels_nearest_passages() -> None:
+    nearest = _citation(1, QUOTE)
+    answer = Answer(
+        question="What is the capital of France?",
+        abstained=True,
+        answer="The statements don't address this question.",
+        nearest=[nearest],
+    )
+    message = html.answer_message(answer)
+    assert "rag-abstain" in message
+    assert html.esc(html.ABSTAIN_HEADING) in message
+    assert "Nearest passages — not an answer" in message
+    panel = html.citations_panel(answer, {"stmt_1": TEXT})
+    assert "Nearest passages — not an answer" in panel and "rag-card-nearest" in panel
+    assert "rag-card-cite" not in panel
+
+
+def test_compare_renders_one_column_per_statement_and_the_silent_ones() -> None:
+    a = _citation(1, QUOTE)
+    b = _citation(2, "First paragraph opens the statement.", statement_id="stmt_2")
+    answer = Answer(
+        question="How do they differ?",
+        abstained=False,
+        answer="2 statements address it:\n\n" + "\n".join(f"“{c.quote}” [{c.n}]" for c in (a, b)),
+        citations=[a, b],
+        compare=True,
+        not_addressed=[StatementRef(statement_id="stmt_3", label="Third Party, 2021")],
+    )
+    markup = html.answer_message(answer)
+    assert markup.count('class="rag-col"') == 2
+    assert markup.count("rag-col-missing") == 1
+    assert "Third Party, 2021" in markup and "Does not address this." in markup
+
+
+def test_viewer_numbers_paragraphs_and_highlights_the_span() -> None:
+    start, end = _span(TEXT, QUOTE)
+    statement = Statement(statement_id="stmt_1", source="s.txt", content_hash="h", text=TEXT)
+    markup = html.statement_viewer(statement, start, end)
+    assert [f"¶{i}" in markup for i in (1, 2, 3)] == [True, True, True]
+    assert re.findall(r'<mark class="rag-cited">(.*?)</mark>', markup) == [html.esc(QUOTE)]
+    assert 'id="rag-par-2"' in markup and "rag-par-cited" in markup
+    assert "?statement=stmt_1&amp;start=" in markup
+    # an impossible span highlights nothing rather than something wrong
+    assert "<mark" not in html.statement_viewer(statement, end, start)
+    assert "<mark" not in html.statement_viewer(statement, 0, len(TEXT) + 5)
+
+
+def test_streaming_message_renders_partial_text() -> None:
+    citation = _citation(1, QUOTE)
+    partial = html.streaming_message("Example Party, 2020-01-03:\n", [citation])
+    assert "Example Party" in partial and "blockquote" not in partial
+    full = html.streaming_message(f"Example Party:\n“{QUOTE}” [1]\n", [citation])
+    assert "blockquote" in full
+
+
+def test_export_numbers_footnotes_across_the_conversation() -> None:
+    first = _answer(_citation(1, QUOTE, title="A [Title]"))
+    second = _answer(_citation(1, HOSTILE), _citation(2, QUOTE))
+    abstained = Answer(
+        question="Capital?",
+        abstained=True,
+        answer="The statements don't address this question.",
+        nearest=[_citation(1, QUOTE)],
+    )
+    markdown = conversation_markdown([first, second, abstained])
+    assert markdown.count("[^1]:") == 1 and "[^3]:" in markdown and "[^4]:" in markdown
+    assert "> “The quoted sentence says \\*something\\* important.” [^1]" in markdown
+    assert "¶2" in markdown and "Example Party" in markdown and "2020-01-03" in markdown
+    assert "“A \\[Title\\]”" in markdown
+    assert "<script>" not in markdown and "\\<script\\>" in markdown
+    assert "Nearest passages — not an answer" in markdown
+
+
+def test_feedback_appends_json_lines(settings: Settings) -> None:
+    answer = _answer(_citation(1, QUOTE))
+    record_feedback(settings, answer, True, "  good  ")
+    record_feedback(settings, answer, False)
+    lines = settings.feedback_path.read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["helpful"] for r in records] == [True, False]
+    assert records[0]["comment"] == "good" and records[1]["comment"] is None
+    assert records[0]["question"] == "What does it say?"
+    assert records[0]["citations"][0]["quote"] == QUOTE
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../etc/passwd.txt", "passwd.txt"),
+        ("..\\..\\windows\\evil.md", "evil.md"),
+        ("my statement <script>.HTML", "my-statement-script.html"),
+        (".hidden.txt", "hidden.txt"),
+        ("....pdf", "upload.pdf"),
+    ],
+)
+def test_upload_names_are_sanitised(name: str, expected: str) -> None:
+    assert _upload_name(name) == expected
+
+
+def test_public_address_requires_auth(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    assert auth_for(settings, "127.0.0.1", no_auth=False) is None
+    assert auth_for(settings, "localhost", no_auth=False) is None
+    with pytest.raises(RagError, match="without a password"):
+        auth_for(settings, "0.0.0.0", no_auth=False)
+    assert auth_for(settings, "0.0.0.0", no_auth=True) is None
+    with_auth = Settings(home=tmp_path, ui_auth="alice:s3cret:with:colons")
+    assert auth_for(with_auth, "0.0.0.0", no_auth=False) == [("alice", "s3cret:with:colons")]
+
+
+def test_auth_file_and_bad_values(tmp_path: Path) -> None:
+    users = tmp_path / "users"
+    users.write_text("# users\nalice:one\n\nbob:two\n", encoding="utf-8")
+    assert parse_auth(str(users)) == [("alice", "one"), ("bob", "two")]
+    with pytest.raises(RagError, match="user:password"):
+        parse_auth("no-colon-here")
+
+
+def test_launch_refuses_a_public_address_before_loading_anything(tmp_path: Path) -> None:
+    with pytest.raises(RagError, match="RAG_UI_AUTH"):
+        launch(Settings(home=tmp_path / "home"), host="0.0.0.0", port=1)
+    assert not (tmp_path / "home").exists()
