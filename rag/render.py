@@ -15,7 +15,7 @@ ABSTAIN = "The statements don't address this question."
 def _heading(citation: Citation) -> str:
     heading = citation.label
     if citation.title:
-        heading += f" — {citation.title}"
+        heading += f" — “{citation.title}”"
     return heading + ":"
 
 
