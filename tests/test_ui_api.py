@@ -127,7 +127,14 @@ def test_chat_follow_up_uses_the_session_history(app: tuple[Services, str], clie
     alone = Client(url, verbose=False, download_files=False).predict(follow_q, api_name="/chat")
     own = services.answerer.answer(follow_q)
     assert alone == {**own.to_json_dict(), "resolved_question": own.resolved_question}
-    assert alone["citations"] != follow["citations"]
+    # and a follow-up that only makes sense with history differs with and without it
+    other = "And what about the other statement?"
+    session = Client(url, verbose=False, download_files=False)
+    session.predict("What does the SEP demand regarding US troops in Iraq?", api_name="/chat")
+    with_history = session.predict(other, api_name="/chat")
+    assert {c["statement_id"] for c in with_history["citations"]} == {SWP}
+    without = Client(url, verbose=False, download_files=False).predict(other, api_name="/chat")
+    assert without["citations"] != with_history["citations"]
 
 
 def test_question_errors_are_one_line(client: Client) -> None:

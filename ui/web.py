@@ -182,6 +182,7 @@ class _Handlers:
         since: str | None,
         until: str | None,
         compare: bool,
+        use_llm: bool = False,
     ) -> Iterator[tuple[Any, ...]]:
         """The chat: echo the question, then render the answer as its events arrive.
 
@@ -211,6 +212,7 @@ class _Handlers:
                 self.filters(statement_ids, organization, since, until),
                 history,
                 compare=True if compare else None,
+                use_llm=bool(use_llm),
             )
             for event in events:
                 if isinstance(event, RetrievalEvent):
@@ -294,6 +296,7 @@ class _Handlers:
         since: str | None,
         until: str | None,
         compare: bool,
+        use_llm: bool,
         answers: list[Answer] | None,
     ) -> tuple[dict[str, Any], list[Answer]]:
         """One turn of the session's conversation (earlier answers are the history)."""
@@ -304,6 +307,7 @@ class _Handlers:
                 self.filters(statement_ids, organization, since, until),
                 history,
                 compare=True if compare else None,
+                use_llm=bool(use_llm),
             )
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
@@ -454,6 +458,7 @@ class _AskTab:
     since: gr.Textbox
     until: gr.Textbox
     compare: gr.Checkbox
+    use_llm: gr.Checkbox
     new_chat: gr.Button
     export: gr.DownloadButton
     comment: gr.Textbox
@@ -506,6 +511,11 @@ def _ask_tab(h: _Handlers) -> _AskTab:
                     since = gr.Textbox("", label="Since", placeholder="YYYY[-MM[-DD]]")
                     until = gr.Textbox("", label="Until", placeholder="YYYY[-MM[-DD]]")
                 compare = gr.Checkbox(label="Compare: one column per statement")
+                # Shown only when RAG_LLM is configured; its quotes are verified like any other.
+                use_llm = gr.Checkbox(
+                    label="LLM answer (every quote checked against the statement)",
+                    visible=h.services.answerer.llm is not None,
+                )
             with gr.Row():
                 new_chat = gr.Button("New chat", size="sm")
                 export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False)
@@ -531,6 +541,7 @@ def _ask_tab(h: _Handlers) -> _AskTab:
         since=since,
         until=until,
         compare=compare,
+        use_llm=use_llm,
         new_chat=new_chat,
         export=export,
         comment=comment,
@@ -591,7 +602,7 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
             api_result = gr.JSON(label="answer")
             api_trigger = gr.Button("chat")
 
-        filters = [ask.statements, ask.organization, ask.since, ask.until, ask.compare]
+        filters = [ask.statements, ask.organization, ask.since, ask.until, ask.compare, ask.use_llm]
         chat: dict[str, Any] = {
             "inputs": [ask.msg, ask.chatbot, answers, *filters],
             "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export],
