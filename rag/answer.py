@@ -441,19 +441,8 @@ class Answerer:
         quote = span.quote
         if not verify(text, span.start, span.end, quote):
             return None
-        return Citation(
-            n=n,
-            statement_id=statement.statement_id,
-            source=statement.source,
-            title=statement.title,
-            organization=statement.organization,
-            author=statement.author,
-            date=statement.date,
-            paragraph=span.paragraph,
-            start=span.start,
-            end=span.end,
-            quote=quote,
-            score=round(span.score, 4),
+        return Citation.of(
+            n, statement, span.paragraph, span.start, span.end, quote, round(span.score, 4)
         )
 
     def _nearest(

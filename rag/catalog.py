@@ -19,7 +19,7 @@ from rag.errors import EmptyStoreError, InvalidFilterError
 from rag.keyword import KeywordIndex
 from rag.models import Filters, Statement
 from rag.sentences import content_terms
-from rag.store import ChromaStore
+from rag.store import ChromaStore, fingerprint_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +66,9 @@ class Catalog:
             now = time.monotonic()
             if self._snapshot is not None and now - self._checked < self._ttl:
                 return self._snapshot
-            statements = {s.statement_id: s for s in self._store.statements()}
-            fingerprint = self._store.fingerprint()
+            listed = self._store.statements()
+            statements = {s.statement_id: s for s in listed}
+            fingerprint = fingerprint_of(listed)  # of this very list: one round trip
             if self._snapshot is None or self._snapshot.fingerprint != fingerprint:
                 self._snapshot = self._load(fingerprint, statements)
             else:

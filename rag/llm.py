@@ -366,20 +366,7 @@ class QuoteChecker:
             return None
         inside = m.passage.start <= m.start and m.end <= m.passage.end
         paragraph = m.passage.paragraph if inside else text.count("\n\n", 0, m.start) + 1
-        return Citation(
-            n=number,
-            statement_id=statement.statement_id,
-            source=statement.source,
-            title=statement.title,
-            organization=statement.organization,
-            author=statement.author,
-            date=statement.date,
-            paragraph=paragraph,
-            start=m.start,
-            end=m.end,
-            quote=quote,
-            score=0.0,
-        )
+        return Citation.of(number, statement, paragraph, m.start, m.end, quote)
 
     def provisional(self, part: str | _Quote) -> str:
         """How a part may be shown while streaming: a quote only once checked."""

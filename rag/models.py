@@ -86,6 +86,33 @@ class Citation(BaseModel):
         who = self.organization or self.author or self.title or self.statement_id
         return f"{who}, {self.date}" if self.date else who
 
+    @classmethod
+    def of(
+        cls,
+        n: int,
+        statement: Statement,
+        paragraph: int,
+        start: int,
+        end: int,
+        quote: str,
+        score: float = 0.0,
+    ) -> Citation:
+        """A citation of ``statement`` (its metadata copied in)."""
+        return cls(
+            n=n,
+            statement_id=statement.statement_id,
+            source=statement.source,
+            title=statement.title,
+            organization=statement.organization,
+            author=statement.author,
+            date=statement.date,
+            paragraph=paragraph,
+            start=start,
+            end=end,
+            quote=quote,
+            score=score,
+        )
+
 
 class StatementRef(BaseModel):
     """A statement mentioned in an answer without a quote (e.g. "does not address this")."""

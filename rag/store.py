@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -50,12 +50,20 @@ def make_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise StoreUnavailableError(f"Not a Chroma server URL: {settings.chroma_url!r}")
+        try:
+            port = url.port
+        except ValueError:
+            port = None
+            url = url._replace(netloc="")
+        if not url.hostname or url.scheme not in ("http", "https"):
+            raise StoreUnavailableError(
+                f"Not a Chroma server URL: {settings.chroma_url!r}",
+                hint="e.g. RAG_CHROMA_URL=http://127.0.0.1:8000",
+            )
         try:
             client = chromadb.HttpClient(
                 host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
+                port=port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
@@ -67,8 +75,28 @@ def make_client(settings: Settings) -> Any:
                 hint="start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL",
             ) from exc
         return client
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    try:
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreUnavailableError(
+            f"Cannot use the data directory {settings.home}: {exc.strerror or exc}",
+            hint="set RAG_HOME to a writable folder",
+        ) from exc
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as exc:  # a damaged or foreign sqlite file, a newer Chroma's data, ...
+        raise StoreUnavailableError(
+            f"Cannot open the Chroma store at {settings.chroma_path}: {_one_line(exc)}",
+            hint="if it is damaged, move that folder away and run `rag ingest` to rebuild it",
+        ) from exc
+
+
+def fingerprint_of(statements: Iterable[Statement]) -> str:
+    """A digest of the statements' ids and content hashes (``ChromaStore.fingerprint``)."""
+    digest = hashlib.sha256()
+    for s in sorted(statements, key=lambda s: s.statement_id):
+        digest.update(f"{s.statement_id}\x00{s.content_hash}\x01".encode())
+    return digest.hexdigest()[:20]
 
 
 def _bound_http_timeouts(client: Any) -> None:
@@ -101,16 +129,24 @@ def _one_line(exc: BaseException) -> str:
 class ChromaStore:
     """Statements and passages in two Chroma collections."""
 
-    def __init__(self, client: Any, prefix: str = "statements_qa", url: str | None = None):
+    def __init__(
+        self,
+        client: Any,
+        prefix: str = "statements_qa",
+        url: str | None = None,
+        path: str | None = None,
+    ):
         self._client = client
         self._prefix = prefix
         self._url = url
+        self._path = path  # of the embedded store, for messages
         self._passages: Any = None
         self._statements: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChromaStore:
-        return cls(make_client(settings), settings.collection_prefix, settings.chroma_url)
+        path = None if settings.chroma_url else str(settings.chroma_path)
+        return cls(make_client(settings), settings.collection_prefix, settings.chroma_url, path)
 
     # -- collections -------------------------------------------------------------
 
@@ -122,6 +158,8 @@ class ChromaStore:
         because every write here is an idempotent upsert or delete. A second failure is
         one clear :class:`StoreUnavailableError`.
         """
+        from chromadb.errors import ChromaError
+
         for attempt in range(2):
             try:
                 return getattr(self._handle(kind), method)(*args, **kwargs)
@@ -131,23 +169,30 @@ class ChromaStore:
                     raise self._unavailable() from exc
                 logger.warning("Chroma at %s: %s; retrying", self._where, _one_line(exc))
                 time.sleep(RETRY_PAUSE)
+            except ChromaError as exc:  # a full disk, a damaged file, another model's vectors
+                raise StoreUnavailableError(
+                    f"The Chroma store failed: {_one_line(exc)}",
+                    hint=f"check free disk space and {self._where}",
+                ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     @property
     def _where(self) -> str:
-        return self._url or "the data directory"
+        return self._url or self._path or "the data directory"
 
     def _unavailable(self) -> StoreUnavailableError:
         if self._url:
             return StoreUnavailableError(
                 f"Lost the Chroma server at {self._url}", hint="is `chroma run` still running?"
             )
-        return StoreUnavailableError("The embedded Chroma store is not usable")
+        return StoreUnavailableError(f"The Chroma store at {self._where} is not usable")
 
     def _handle(self, kind: str) -> Any:
         return self.passages_collection if kind == "passages" else self.statements_collection
 
     def _collection(self, suffix: str) -> Any:
+        from chromadb.errors import ChromaError
+
         try:
             return self._client.get_or_create_collection(
                 f"{self._prefix}_{suffix}",
@@ -156,6 +201,11 @@ class ChromaStore:
             )
         except _server_errors() as exc:
             raise self._unavailable() from exc
+        except ChromaError as exc:  # a full disk, a damaged file
+            raise StoreUnavailableError(
+                f"The Chroma store failed: {_one_line(exc)}",
+                hint=f"check free disk space and {self._where}",
+            ) from exc
 
     @property
     def passages_collection(self) -> Any:
@@ -210,10 +260,7 @@ class ChromaStore:
 
     def fingerprint(self) -> str:
         """Changes whenever any statement is added, changed or removed."""
-        digest = hashlib.sha256()
-        for s in self.statements():
-            digest.update(f"{s.statement_id}\x00{s.content_hash}\x01".encode())
-        return digest.hexdigest()[:20]
+        return fingerprint_of(self.statements())
 
     def write_statement(
         self,
