@@ -294,10 +294,11 @@ class ChromaStore:
             )
         stale = sorted(old_ids - {p.passage_id for p in passages})
         self._delete_passages(stale)
-        meta: dict[str, Any] = {
-            k: getattr(statement, k) for k in _STATEMENT_FIELDS if getattr(statement, k)
-        }
+        # Every key is written, None for a missing one: Chroma merges metadata on upsert,
+        # so a field the new version lacks (a date, say) must be cleared explicitly.
+        meta: dict[str, Any] = {k: getattr(statement, k) or None for k in _STATEMENT_FIELDS}
         meta.update(content_hash=statement.content_hash, passages=len(passages))
+        meta["date_lo"] = meta["date_hi"] = None
         if statement.date and is_valid_date(statement.date):
             meta["date_lo"], meta["date_hi"] = date_range(statement.date)
         centroid = passage_vectors.mean(axis=0) if len(passages) else None
