@@ -343,3 +343,24 @@ def test_a_second_ingest_on_the_same_home_is_refused(services: Services, tmp_pat
     with FileLock(str(services.settings.lock_path)), pytest.raises(IngestLockedError):
         Ingestor(services.settings, services.store, services.embedder).run([path])
     assert services.store.statements() == []
+
+
+def test_metadata_removed_from_a_file_is_cleared(services: Services, tmp_path: Path) -> None:
+    """Chroma merges metadata on upsert: a field the new version lacks must not linger."""
+    from rag.errors import InvalidFilterError
+    from rag.models import Filters
+
+    folder = tmp_path / "dated"
+    write(folder / "note.txt", "Housing is a right. Rents must be capped.")
+    (folder / "statements.json").write_text(
+        json.dumps({"note.txt": {"organization": "Tenants Union", "date": "2024-05"}})
+    )
+    ingest(services, folder)
+    assert services.store.statement("note").date == "2024-05"
+    (folder / "statements.json").write_text(json.dumps({"note.txt": {}}))
+    ingest(services, folder)
+    statement = services.store.statement("note")
+    assert (statement.date, statement.organization) == (None, None)
+    services.catalog.invalidate()
+    with pytest.raises(InvalidFilterError):  # no dated statement is left to match
+        services.catalog.scope(Filters(since="2024"))
