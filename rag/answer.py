@@ -10,7 +10,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,7 @@ CONTEXT_WEIGHT = 0.35
 UNKNOWN_ENTITY_PENALTY = 0.6
 COMPARE_MAX_STATEMENTS = 12
 COMPARE_PER_STATEMENT = 2
+TEXT_CACHE_SIZE = 512  # statements' clean texts kept in memory
 
 
 def clean_question(question: str, max_chars: int) -> str:
@@ -148,11 +149,11 @@ class Answerer:
         started = time.perf_counter()
         plan = self._plan(question, filters or Filters(), history, compare)
         snap = self.catalog.snapshot()
-        texts = self._statement_texts(plan.scope)
+        texts: dict[str, str] = {}  # clean texts of the statements read, filled on demand
         if plan.compare_topic is not None:
-            spans, passages, not_addressed, scored = self._compare(plan, snap, k, timings)
+            spans, passages, not_addressed, scored = self._compare(plan, snap, k, timings, texts)
         else:
-            spans, passages, scored = self._single(plan, snap, k, timings)
+            spans, passages, scored = self._single(plan, snap, k, timings, texts)
             not_addressed = []
         yield RetrievalEvent(
             passages=len(passages),
@@ -285,6 +286,7 @@ class Answerer:
         t1 = time.perf_counter()
         fused = self._fuse(text, queries[0][0].vector, snap, ids, k, plan.resolution.ignore_terms)
         stored = self.store.passages([pid for pid, _ in fused])
+        self._load_texts(texts, {p.passage.statement_id for p in stored.values()}, snap)
         t2 = time.perf_counter()
         candidates = [(stored[pid], prior) for pid, prior in fused if pid in stored]
         totals: dict[tuple[str, int], ScoredSentence] = {}
@@ -311,10 +313,14 @@ class Answerer:
         return scored, stored
 
     def _single(
-        self, plan: _Plan, snap: Snapshot, k: int | None, timings: dict[str, float]
+        self,
+        plan: _Plan,
+        snap: Snapshot,
+        k: int | None,
+        timings: dict[str, float],
+        texts: dict[str, str],
     ) -> tuple[list[QuoteSpan], dict[str, StoredPassage], list[ScoredSentence]]:
         ids = self._restrict(plan.scope, snap)
-        texts = self._statement_texts(plan.scope)
         scored, stored = self._score(
             plan,
             snap,
@@ -334,16 +340,20 @@ class Answerer:
         return spans, stored, scored
 
     def _compare(
-        self, plan: _Plan, snap: Snapshot, k: int | None, timings: dict[str, float]
+        self,
+        plan: _Plan,
+        snap: Snapshot,
+        k: int | None,
+        timings: dict[str, float],
+        texts: dict[str, str],
     ) -> tuple[list[QuoteSpan], dict[str, StoredPassage], list[StatementRef], list[ScoredSentence]]:
         assert plan.compare_topic is not None
-        texts = self._statement_texts(plan.scope)
         spans: list[QuoteSpan] = []
         stored_all: dict[str, StoredPassage] = {}
         scored_all: list[ScoredSentence] = []
         not_addressed: list[StatementRef] = []
         per = max(2, (k or self.settings.passages_k) // 2)
-        for statement in plan.scope[:COMPARE_MAX_STATEMENTS]:
+        for statement in self._compared(plan, snap):
             scored, stored = self._score(
                 plan, snap, [statement.statement_id], per, texts, timings, plan.compare_topic
             )
@@ -369,6 +379,22 @@ class Answerer:
         scored_all.sort(key=lambda s: -s.score)
         return spans, stored_all, not_addressed, scored_all
 
+    def _compared(self, plan: _Plan, snap: Snapshot) -> list[Statement]:
+        """The statements a comparison covers: all in scope, or when there are many, the
+        ones whose passages rank best for the topic."""
+        if len(plan.scope) <= COMPARE_MAX_STATEMENTS:
+            return list(plan.scope)
+        assert plan.compare_topic is not None
+        vector = self.embedder.embed_query(plan.compare_topic)
+        ids = self._restrict(plan.scope, snap)
+        fused = self._fuse(plan.compare_topic, vector, snap, ids, self.settings.candidates * 2)
+        by_passage = self.store.passages([pid for pid, _ in fused])
+        order = dict.fromkeys(
+            by_passage[pid].passage.statement_id for pid, _ in fused if pid in by_passage
+        )
+        by_id = {s.statement_id: s for s in plan.scope}
+        return [by_id[sid] for sid in order if sid in by_id][:COMPARE_MAX_STATEMENTS]
+
     def _unknown_entities(
         self, question: str, snap: Snapshot, scope: Sequence[Statement], texts: dict[str, str]
     ) -> list[str]:
@@ -387,6 +413,7 @@ class Answerer:
             return []
         if len(scope) == len(snap.statements) or len(scope) > 50:
             return [w for w in names if all(not snap.known_term(t) for t in content_terms(w))]
+        self._load_texts(texts, [s.statement_id for s in scope], snap)
         vocabulary: set[str] = set()
         for statement in scope:
             vocabulary |= self._statement_terms(statement, texts.get(statement.statement_id, ""))
@@ -405,16 +432,24 @@ class Answerer:
 
     # -- citations ---------------------------------------------------------------
 
-    def _statement_texts(self, scope: Sequence[Statement]) -> dict[str, str]:
-        texts: dict[str, str] = {}
-        for statement in scope:
-            key = (statement.statement_id, statement.content_hash)
-            if key not in self._texts:
-                self._texts[key] = self.store.statement(statement.statement_id).text or ""
-                while len(self._texts) > 512:
-                    self._texts.popitem(last=False)
-            texts[statement.statement_id] = self._texts[key]
-        return texts
+    def _load_texts(self, texts: dict[str, str], ids: Iterable[str], snap: Snapshot) -> None:
+        """Put the clean texts of ``ids`` into ``texts``: from the cache, or one batch read."""
+        missing = []
+        for sid in ids:
+            statement = snap.statements.get(sid)
+            if sid in texts or statement is None:
+                continue
+            key = (sid, statement.content_hash)
+            if key in self._texts:
+                self._texts.move_to_end(key)
+                texts[sid] = self._texts[key]
+            else:
+                missing.append(sid)
+        for sid, text in self.store.statement_texts(missing).items():
+            statement = snap.statements[sid]
+            self._texts[(sid, statement.content_hash)] = texts[sid] = text
+        while len(self._texts) > TEXT_CACHE_SIZE:
+            self._texts.popitem(last=False)
 
     def _citations(
         self, spans: Sequence[QuoteSpan], scope: Sequence[Statement], texts: dict[str, str]
@@ -454,7 +489,7 @@ class Answerer:
     ) -> list[Citation]:
         """The two closest sentences, offered as 'nearest passages', never as an answer."""
         by_id = {s.statement_id: s for s in scope}
-        result = []
+        result: list[Citation] = []
         for s in scored[:2]:
             p = passages[s.passage_id].passage
             quote = p.text[s.start - p.start : s.end - p.start]

@@ -163,8 +163,8 @@ def _merge(
         # a very short sentence ("Get out now!") takes its neighbour along, and a
         # (rhetorical) question takes the sentence that answers it
         for i in list(indices):
-            s, e = p.sentences[i]
-            sentence = p.text[s - p.start : e - p.start]
+            lo, hi = p.sentences[i]
+            sentence = p.text[lo - p.start : hi - p.start]
             asks = sentence.rstrip("\"'”’) ").endswith("?") and i + 1 < len(p.sentences)
             if asks or len(sentence.split()) < SHORT_SENTENCE_WORDS:
                 neighbour = i + 1 if i + 1 < len(p.sentences) else i - 1

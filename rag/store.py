@@ -258,6 +258,13 @@ class ChromaStore:
             )
         return self._to_statement(got["ids"][0], got["metadatas"][0] or {}, got["documents"][0])
 
+    def statement_texts(self, statement_ids: Sequence[str]) -> dict[str, str]:
+        """Clean texts of several statements in one read (unknown ids are left out)."""
+        if not statement_ids:
+            return {}
+        got = self._op("statements", "get", ids=list(statement_ids), include=["documents"])
+        return {sid: doc or "" for sid, doc in zip(got["ids"], got["documents"])}
+
     def fingerprint(self) -> str:
         """Changes whenever any statement is added, changed or removed."""
         return fingerprint_of(self.statements())
