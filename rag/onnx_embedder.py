@@ -20,6 +20,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,8 @@ def export_onnx(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-onnx-", dir=out_dir.parent))
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tracer warnings about shapes: dynamic axes cover them
             torch.onnx.export(
                 _LastHidden(transformer),
                 args,
@@ -330,9 +332,11 @@ class HybridEmbedder:
             logger.info("the ONNX export in %s is stale; ignoring it", self._dir)
             return None
         try:
-            return OnnxQueryEmbedder(self._dir, threads=self._threads)
+            embedder = OnnxQueryEmbedder(self._dir, threads=self._threads)
         except EmbeddingModelError:
             return None
+        logger.info("questions are embedded with the ONNX export in %s", self._dir)
+        return embedder
 
     def _export_once(self) -> None:
         """Write the export with the already loaded model (never more than once a process)."""

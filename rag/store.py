@@ -32,6 +32,9 @@ _STATEMENT_FIELDS = ("organization", "author", "date", "title", "source", "path"
 SERVER_CONNECT_TIMEOUT = 10.0
 SERVER_READ_TIMEOUT = 120.0
 RETRY_PAUSE = 0.25
+_WRITES = frozenset({"add", "upsert", "update", "delete"})
+# Embedded stores whose write failed in this process (path -> reason); see ChromaStore._op.
+_FAILED_WRITES: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -158,8 +161,15 @@ class ChromaStore:
         because every write here is an idempotent upsert or delete. A second failure is
         one clear :class:`StoreUnavailableError`.
         """
-        from chromadb.errors import ChromaError
+        from chromadb.errors import ChromaError, InternalError
 
+        writes = method in _WRITES
+        if writes and self._write_key in _FAILED_WRITES:
+            raise StoreUnavailableError(
+                f"Writing to the Chroma store at {self._where} failed earlier in this "
+                f"process ({_FAILED_WRITES[self._write_key]})",
+                hint="free disk space, then restart to write again (questions still work)",
+            )
         for attempt in range(2):
             try:
                 return getattr(self._handle(kind), method)(*args, **kwargs)
@@ -170,11 +180,19 @@ class ChromaStore:
                 logger.warning("Chroma at %s: %s; retrying", self._where, _one_line(exc))
                 time.sleep(RETRY_PAUSE)
             except ChromaError as exc:  # a full disk, a damaged file, another model's vectors
+                if writes and not self._url and isinstance(exc, InternalError):
+                    # After a failed write (e.g. ENOSPC during compaction) embedded Chroma
+                    # 1.5 hangs on the next write in the same process: refuse instead.
+                    _FAILED_WRITES[self._write_key] = _one_line(exc)
                 raise StoreUnavailableError(
                     f"The Chroma store failed: {_one_line(exc)}",
                     hint=f"check free disk space and {self._where}",
                 ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    @property
+    def _write_key(self) -> str:
+        return self._url or self._path or f"client-{id(self._client)}"
 
     @property
     def _where(self) -> str:

@@ -1,0 +1,1 @@
+"""Benchmarks of Statements Q&A: ``python -m benchmarks --help``."""

@@ -1,0 +1,109 @@
+"""The data directory itself is the problem: not a folder, a damaged store, a full disk.
+One clear error each, and nothing lost that the next run cannot rebuild."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import BUNDLED_CORPUS, Ingestor
+from rag.embeddings import SentenceTransformerEmbedder
+from rag.errors import StoreUnavailableError
+from rag.service import Services, build_services
+from rag.settings import Settings
+from rag.store import ChromaStore
+
+from .conftest import (
+    assert_no_traceback,
+    assert_quotes_verified,
+    assert_same_store,
+    dump_store,
+    run_rag,
+    statement_texts,
+)
+
+
+def _one_error_line(home: Path, *args: str, **env: str) -> str:
+    result = run_rag(list(args) or ["sources"], home, timeout=120, **env)
+    assert_no_traceback(result.stdout, result.stderr)
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_home_is_a_file(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.write_text("not a folder")
+    assert "Cannot use the data directory" in _one_error_line(home)
+
+
+def test_damaged_store_is_one_clear_line(tmp_path: Path, bundled: Services) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(bundled.settings.chroma_path, home / "chroma")
+    database = home / "chroma" / "chroma.sqlite3"
+    database.write_bytes(database.read_bytes()[: database.stat().st_size // 3])
+    line = _one_error_line(home)
+    assert f"Cannot open the Chroma store at {home / 'chroma'}" in line
+    assert "move that folder away" in line
+
+
+def test_bad_server_url(tmp_path: Path) -> None:
+    for url in ("localhost:8000", "http://127.0.0.1:port", "ftp://127.0.0.1:8000"):
+        line = _one_error_line(tmp_path / "home", "sources", RAG_CHROMA_URL=url)
+        assert line.startswith(f"error: Not a Chroma server URL: {url!r}")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs: too small for the bundled statements' store."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    try:
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+            check=True,
+            capture_output=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot mount a small tmpfs here: {exc}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_disk_full_during_ingest_then_space_freed(
+    small_disk: Path, embedder: SentenceTransformerEmbedder, bundled: Services
+) -> None:
+    """A full disk stops the ingest with one clear error. The same process keeps
+    answering from what was committed but refuses further writes (embedded Chroma would
+    hang on them); the next ``rag ingest`` process, once there is space, repairs the store
+    to equal a clean ingest."""
+    settings = Settings(home=small_disk / "home")
+    services = build_services(settings, embedder=embedder)
+    ingestor = Ingestor(settings, services.store, services.embedder)
+    with pytest.raises(StoreUnavailableError) as info:
+        ingestor.run([BUNDLED_CORPUS])
+    assert "\n" not in str(info.value)
+    assert "check free disk space" in str(info.value)
+
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+    with pytest.raises(StoreUnavailableError) as info:
+        ingestor.run([BUNDLED_CORPUS])
+    assert "failed earlier in this process" in str(info.value)
+    services.catalog.invalidate()
+    texts = statement_texts(services.store)
+    for question in ("What is the Quds Force?", "How many US soldiers had died?"):
+        assert_quotes_verified(services.answerer.answer(question), texts)
+
+    result = run_rag(["ingest", str(BUNDLED_CORPUS)], settings.home)
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result.stdout, result.stderr)
+    got = dump_store(ChromaStore.from_settings(Settings(home=settings.home)))
+    assert_same_store(got, dump_store(bundled.store))
