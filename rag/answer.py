@@ -56,7 +56,9 @@ _COMPARE_LEAD = re.compile(
     r"(?:on|about|regarding)?\s*",
     re.IGNORECASE,
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters, and lone surrogates (undecodable bytes from argv/stdin/JSON), which
+# no tokenizer accepts.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 CONTEXT_WEIGHT = 0.35
 UNKNOWN_ENTITY_PENALTY = 0.6
 COMPARE_MAX_STATEMENTS = 12

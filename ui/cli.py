@@ -79,6 +79,12 @@ def _settings() -> Settings:
         raise _fail(f"invalid configuration: {' '.join(first[:3])}") from None
 
 
+def _decoded(text: str) -> str:
+    """Undecodable bytes from argv or stdin arrive as lone surrogates: make them U+FFFD so
+    nothing downstream (tokenizer, JSON output) meets invalid text."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False))
 
@@ -256,7 +262,7 @@ def ask(
         services = build_services(settings)
         if question is not None:
             answer = services.answerer.answer(
-                question, filters, compare=compare or None, k=k, use_llm=llm
+                _decoded(question), filters, compare=compare or None, k=k, use_llm=llm
             )
             typer.echo(
                 json.dumps(answer.to_json_dict(), ensure_ascii=False)
@@ -273,6 +279,7 @@ def ask(
             raise _fail(f"cannot read {batch}: {exc.strerror}") from None
         with stream:
             for line in stream:
+                line = _decoded(line)
                 if not line.strip():
                     continue
                 try:
