@@ -42,6 +42,8 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     for name in ("chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # a broken PDF is reported once, as the file's skip reason, not by pypdf's own warnings
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 @app.callback()
