@@ -211,9 +211,12 @@ class ChromaStore:
     def _collection(self, suffix: str) -> Any:
         from chromadb.errors import ChromaError
 
+        name = f"{self._prefix}_{suffix}"
         try:
+            if self._write_key in _FAILED_WRITES:  # creating would hang: see _op
+                return self._client.get_collection(name, embedding_function=None)
             return self._client.get_or_create_collection(
-                f"{self._prefix}_{suffix}",
+                name,
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )

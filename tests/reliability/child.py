@@ -13,6 +13,8 @@ installing the hooks that the environment asks for:
   imported. Attempts are recorded, not only refused, because libraries (telemetry above
   all) swallow connection errors.
 
+``python child.py --dump HOME`` prints the store's contents as JSON (``StoreDump``).
+
 ``python child.py --library-smoke HOME`` skips the CLI: it ingests the bundled statements
 and answers a question through the library in the default configuration, then prints the
 answer as JSON.
@@ -146,7 +148,25 @@ def _library_smoke(home: str) -> None:
     print(json.dumps({"summary": report.summary(), "answer": answer.to_json_dict()}))
 
 
+def _dump(home: str) -> None:
+    """Print the store's statements and passages as JSON (after checking invariants)."""
+    import json
+    from pathlib import Path
+
+    from conftest import dump_store  # this folder is sys.path[0]
+
+    from rag.settings import Settings
+    from rag.store import ChromaStore
+
+    store = ChromaStore.from_settings(Settings(home=Path(home)))
+    statements, passages = dump_store(store).comparable()
+    print(json.dumps({"statements": statements, "passages": passages}))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--dump"]:
+        _dump(sys.argv[2])
+        return
     if os.environ.get("RAG_TEST_NET_LOG"):
         install_network_guard(os.environ["RAG_TEST_NET_LOG"])
     if sys.argv[1:2] == ["--library-smoke"]:

@@ -177,10 +177,12 @@ def test_cli_answers_safely(cli: CliRunner, texts: dict[str, str], question: str
 @pytest.mark.slow
 def test_cli_process_batch_of_abuse(bundled: Services, texts: dict[str, str]) -> None:
     """The real ``rag`` process reading questions from stdin (raw bytes, including bytes
-    that are not UTF-8): one JSON object per question, errors included, no traceback."""
+    that are not UTF-8): one JSON object per question, errors included, no traceback, and
+    the output is valid UTF-8."""
     lines = [q.replace("\n", " ").replace("\r", " ") for q in ANSWERED + HOSTILE]
     lines += ["x" * 100_000, "\x00\x01\x1b"]
-    payload = ("\n".join(lines) + "\n").encode() + b"\xff\xfe What is the Quds Force?\n"
+    undecodable = [b"\xff\xfe What is the Quds Force?", b"\xff\xfe"]
+    payload = ("\n".join(lines) + "\n").encode() + b"\n".join(undecodable) + b"\n"
     result = subprocess.run(
         [str(RAG), "ask", "--batch", "-", "--json"],
         env=child_env(bundled.settings.home),
@@ -191,8 +193,8 @@ def test_cli_process_batch_of_abuse(bundled: Services, texts: dict[str, str]) ->
     out, err = result.stdout.decode(), result.stderr.decode(errors="replace")
     assert_no_traceback(out, err)
     assert result.returncode == 0, err[-2000:]
-    objects = [json.loads(line) for line in out.splitlines()]
-    assert len(objects) == len(lines) + 1
+    objects = [json.loads(line) for line in out.split("\n") if line]
+    assert len(objects) == len(lines) + len(undecodable)
     for data in objects:
         if "error" in data:
             assert "\n" not in data["error"]
@@ -200,8 +202,9 @@ def test_cli_process_batch_of_abuse(bundled: Services, texts: dict[str, str]) ->
         assert_quotes_verified(data, texts)
         for fragment in INJECTED:
             assert fragment not in data["answer"]
-    assert objects[-3]["error"].startswith("The question is too long")
-    assert objects[-2]["error"].startswith("The question is empty")
+    assert objects[-4]["error"].startswith("The question is too long")
+    assert objects[-3]["error"].startswith("The question is empty")
+    assert objects[-1]["error"].startswith("The question is empty")
 
 
 @pytest.mark.slow
