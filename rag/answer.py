@@ -56,9 +56,12 @@ _COMPARE_LEAD = re.compile(
     r"(?:on|about|regarding)?\s*",
     re.IGNORECASE,
 )
-# Control characters, and lone surrogates (undecodable bytes from argv/stdin/JSON), which
-# no tokenizer accepts.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters, invisible format characters (zero-width, bidi overrides that can
+# make a question display as something else), and lone surrogates (undecodable bytes from
+# argv/stdin/JSON), which no tokenizer accepts.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 CONTEXT_WEIGHT = 0.35
 UNKNOWN_ENTITY_PENALTY = 0.6
 COMPARE_MAX_STATEMENTS = 12
