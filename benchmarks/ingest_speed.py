@@ -56,10 +56,17 @@ def measure(corpus: Path | None, label: str, repeats: int, embedder: Any) -> dic
             raw_s.append((before + after) / 2)
         import torch
 
+        # the same comparison in CPU seconds with one torch thread: robust to other jobs on
+        # the cores (two OpenMP threads spin-wait for each other when a core is taken)
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
+            cpu0 = time.process_time()
             raw_1t = _raw_encode_s(model, texts, batch)
+            raw_cpu = time.process_time() - cpu0
+            cpu0 = time.process_time()
+            _ingest_once(Path(tmp) / "home-1t", corpus, embedder)
+            ingest_cpu = time.process_time() - cpu0
         finally:
             torch.set_num_threads(threads)
         # the project's encode (passage + sentence vectors) alone, on the same texts
@@ -83,6 +90,7 @@ def measure(corpus: Path | None, label: str, repeats: int, embedder: Any) -> dic
         "embed_passages_s": round(embed_passages_s, 3),
         "embed_passages_per_s": round(passages / embed_passages_s, 1),
         "ratio_ingest_to_raw": round(raw_med / ingest_med, 3),
+        "ratio_cpu_1_thread": round(raw_cpu / ingest_cpu, 3),
         "load": load,
     }
 
