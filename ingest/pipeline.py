@@ -13,7 +13,8 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -117,6 +118,28 @@ def statement_id_for(path: Path) -> str:
     return stem[:80]
 
 
+@contextmanager
+def ingest_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
+    """Hold the data directory's ingest lock, waiting up to ``wait`` seconds for it.
+
+    A new process takes it *before* opening the store: two processes creating the same
+    embedded Chroma database at once collide inside SQLite, not on this lock.
+    """
+    settings.home.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.lock_path))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout as exc:
+        raise IngestLockedError(
+            f"Another ingest is running on {settings.home}",
+            hint="wait for it to finish, or pass --wait SECONDS",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class Ingestor:
     """Writes statements into the store. Built once, ``run`` as often as needed."""
 
@@ -132,21 +155,16 @@ class Ingestor:
         prune: bool = False,
         progress: Progress | None = None,
         wait: float = 0.0,
+        locked: bool = False,
     ) -> IngestReport:
-        """Ingest files or folders (default: the bundled statements)."""
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(self.settings.lock_path))
-        try:
-            lock.acquire(timeout=wait)
-        except Timeout as exc:
-            raise IngestLockedError(
-                f"Another ingest is running on {self.settings.home}",
-                hint="wait for it to finish, or pass --wait SECONDS",
-            ) from exc
-        try:
-            return self._run(list(paths or [BUNDLED_CORPUS]), overrides, prune, progress)
-        finally:
-            lock.release()
+        """Ingest files or folders (default: the bundled statements).
+
+        Takes the ingest lock unless the caller already holds it (``locked``)."""
+        files = list(paths or [BUNDLED_CORPUS])
+        if locked:
+            return self._run(files, overrides, prune, progress)
+        with ingest_lock(self.settings, wait):
+            return self._run(files, overrides, prune, progress)
 
     def _run(
         self,

@@ -32,6 +32,7 @@ _STATEMENT_FIELDS = ("organization", "author", "date", "title", "source", "path"
 SERVER_CONNECT_TIMEOUT = 10.0
 SERVER_READ_TIMEOUT = 120.0
 RETRY_PAUSE = 0.25
+OPEN_BUSY_SECONDS = 10.0  # how long opening waits while SQLite is busy elsewhere
 _WRITES = frozenset({"add", "upsert", "update", "delete"})
 # Embedded stores whose write failed in this process (path -> reason); see ChromaStore._op.
 _FAILED_WRITES: dict[str, str] = {}
@@ -85,13 +86,33 @@ def make_client(settings: Settings) -> Any:
             f"Cannot use the data directory {settings.home}: {exc.strerror or exc}",
             hint="set RAG_HOME to a writable folder",
         ) from exc
-    try:
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
-    except Exception as exc:  # a damaged or foreign sqlite file, a newer Chroma's data, ...
-        raise StoreUnavailableError(
-            f"Cannot open the Chroma store at {settings.chroma_path}: {_one_line(exc)}",
-            hint="if it is damaged, move that folder away and run `rag ingest` to rebuild it",
-        ) from exc
+    deadline = time.monotonic() + OPEN_BUSY_SECONDS
+    while True:
+        try:
+            return chromadb.PersistentClient(
+                path=str(settings.chroma_path), settings=chroma_settings
+            )
+        except Exception as exc:  # a damaged or foreign sqlite file, a newer Chroma's data, ...
+            _forget_system(str(settings.chroma_path))
+            if "database is locked" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.2)  # another process is creating or migrating the same store
+                continue
+            raise StoreUnavailableError(
+                f"Cannot open the Chroma store at {settings.chroma_path}: {_one_line(exc)}",
+                hint="if it is damaged, move that folder away and run `rag ingest` to rebuild it",
+            ) from exc
+
+
+def _forget_system(path: str) -> None:
+    """Drop Chroma's cached system for ``path`` after a failed open.
+
+    Chroma caches the system per path *before* starting it, so without this a retry in
+    the same process would get the half-started one back."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+    if isinstance(systems, dict):
+        systems.pop(path, None)
 
 
 def fingerprint_of(statements: Iterable[Statement]) -> str:

@@ -114,14 +114,16 @@ def ingest(
     """Load statements into the store (incremental: unchanged files are not rewritten)."""
     from rich.progress import Progress
 
-    from ingest.pipeline import Ingestor
+    from ingest.pipeline import Ingestor, ingest_lock
     from rag.service import build_services
 
     settings = _settings()
     overrides = StatementMeta(
         organization=organization, author=author, date=date, title=title, source=source
     )
-    with _edge():
+    # The lock comes before the store is opened: two new processes creating the same
+    # Chroma database at once would collide inside SQLite instead of on the lock.
+    with _edge(), ingest_lock(settings, wait):
         services = build_services(settings)
         ingestor = Ingestor(settings, services.store, services.embedder)
         show_bar = sys.stderr.isatty() and not as_json
@@ -132,7 +134,7 @@ def ingest(
                 bar.update(task, completed=done, total=total, description=path.name[:40])
 
             report = ingestor.run(
-                paths or None, overrides, prune=prune, progress=progress, wait=wait
+                paths or None, overrides, prune=prune, progress=progress, locked=True
             )
     if as_json:
         _print_json(
