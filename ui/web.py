@@ -614,7 +614,15 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
             "concurrency_limit": settings.ui_concurrency,
         }
         private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        gr.on([ask.msg.submit, ask.send.click], h.respond, **chat, **limits)
+        # "always_last": a question sent while the previous answer is still finishing runs
+        # right after it (Gradio's default, "once", would drop it silently).
+        gr.on(
+            [ask.msg.submit, ask.send.click],
+            h.respond,
+            **chat,
+            **limits,
+            trigger_mode="always_last",
+        )
         ask.examples.load_input_event.then(h.respond, **chat, **limits)
         reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
         ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
