@@ -1,8 +1,10 @@
 """What is in the store right now: the statements, the keyword index, the vocabulary.
 
-Held in memory and refreshed when the store's fingerprint changes (checked at most every
-``ttl`` seconds, and at once after an in-process ingest calls ``invalidate``). Several app
-instances sharing one Chroma server each notice the others' ingests this way.
+Held in memory and refreshed when the store changes: at most every ``ttl`` seconds the
+store's version token is read (one small read; every write changes it), and only when it
+moved are the statements listed again and their fingerprint compared (at once after an
+in-process ingest calls ``invalidate``). Several app instances sharing one Chroma server
+each notice the others' ingests this way.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Snapshot:
     statements: dict[str, Statement]
     keywords: KeywordIndex
     vocabulary: set[str] = field(default_factory=set)
+    version: str | None = None  # the store's version token when this was listed
 
     def known_term(self, term: str) -> bool:
         return term in self.keywords.doc_freq or term in self.vocabulary
@@ -60,11 +63,21 @@ class Catalog:
 
     def invalidate(self) -> None:
         self._checked = 0.0
+        if self._snapshot is not None:
+            self._snapshot.version = None  # list again, whatever the token says
 
     def snapshot(self) -> Snapshot:
         with self._lock:
             now = time.monotonic()
             if self._snapshot is not None and now - self._checked < self._ttl:
+                return self._snapshot
+            version = self._store.version()  # read before listing: a write after it moves it
+            if (
+                self._snapshot is not None
+                and version is not None
+                and version == self._snapshot.version
+            ):
+                self._checked = now
                 return self._snapshot
             listed = self._store.statements()
             statements = {s.statement_id: s for s in listed}
@@ -73,6 +86,7 @@ class Catalog:
                 self._snapshot = self._load(fingerprint, statements)
             else:
                 self._snapshot.statements = statements
+            self._snapshot.version = version
             self._checked = now
             return self._snapshot
 

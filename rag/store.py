@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,8 @@ SERVER_CONNECT_TIMEOUT = 10.0
 SERVER_READ_TIMEOUT = 120.0
 RETRY_PAUSE = 0.25
 OPEN_BUSY_SECONDS = 10.0  # how long opening waits while SQLite is busy elsewhere
-_WRITES = frozenset({"add", "upsert", "update", "delete"})
+_WRITES = frozenset({"add", "upsert", "update", "delete", "modify"})
+VERSION_KEY = "rag_version"  # statements collection metadata: changes on every write
 # Embedded stores whose write failed in this process (path -> reason); see ChromaStore._op.
 _FAILED_WRITES: dict[str, str] = {}
 
@@ -311,6 +313,31 @@ class ChromaStore:
         """Changes whenever any statement is added, changed or removed."""
         return fingerprint_of(self.statements())
 
+    def version(self) -> str | None:
+        """A token that changes whenever statements are written or removed (by any process
+        sharing this store): one small read, where ``fingerprint`` lists every statement.
+        None for a store written before the token existed."""
+        from chromadb.errors import ChromaError
+
+        name = f"{self._prefix}_statements"
+        for attempt in range(2):
+            try:
+                metadata = self._client.get_collection(name, embedding_function=None).metadata
+                value = (metadata or {}).get(VERSION_KEY)
+                return str(value) if value is not None else None
+            except _server_errors() as exc:
+                if attempt:
+                    raise self._unavailable() from exc
+                time.sleep(RETRY_PAUSE)
+            except ChromaError:  # no such collection yet
+                return None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def touch(self) -> None:
+        """Change ``version``: called after every write, and at the end of every ingest
+        (so a run that follows an interrupted one re-announces what that one wrote)."""
+        self._op("statements", "modify", metadata={VERSION_KEY: uuid.uuid4().hex})
+
     def write_statement(
         self,
         statement: Statement,
@@ -361,10 +388,12 @@ class ChromaStore:
             documents=[statement.text],
             metadatas=[meta],
         )
+        self.touch()
 
     def delete_statement(self, statement_id: str) -> None:
         """Remove a statement: its record first (so it stops being answerable), then passages."""
         self._op("statements", "delete", ids=[statement_id])
+        self.touch()
         ids = self._op("passages", "get", where={"statement_id": statement_id}, include=[])["ids"]
         self._delete_passages(ids)
 
@@ -465,6 +494,14 @@ class ChromaStore:
             include=["distances"],
         )
         return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])]
+
+    def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored (unit) vectors of ``passage_ids``; unknown ids are left out."""
+        if not passage_ids:
+            return {}
+        got = self._op("passages", "get", ids=list(passage_ids), include=["embeddings"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        return {pid: vectors[i] for i, pid in enumerate(got["ids"])}
 
 
 def _passage_meta(passage: Passage, sentence_vectors: np.ndarray) -> dict[str, Any]:
