@@ -26,8 +26,8 @@ from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.metadata import SIDECAR, SidecarError, merge, sidecar_meta
 from ingest.normalize import normalize
 from rag.embeddings import PassageEmbedder
-from rag.errors import IngestError, IngestLockedError, RagError
-from rag.models import Statement, StatementMeta
+from rag.errors import IngestError, IngestLockedError
+from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
 from rag.store import ChromaStore
 
@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 # Bump when normalisation or chunking changes, so every statement is rebuilt once.
 PIPELINE_VERSION = "1"
 BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
+# Passages embedded together across files: sentence-transformers sorts a call's texts by
+# length, so bigger calls pad less. Bounds memory (token vectors of one window).
+EMBED_WINDOW = 256
 
 Status = Literal["new", "updated", "unchanged", "skipped", "removed"]
 Progress = Callable[[int, int, Path], None]
@@ -48,6 +51,16 @@ class FileOutcome:
     statement_id: str | None = None
     passages: int = 0
     reason: str | None = None
+
+
+@dataclass
+class _Prepared:
+    """A file read, cleaned and chunked, waiting for its vectors."""
+
+    path: Path
+    statement: Statement
+    passages: list[Passage]
+    previous: Statement | None
 
 
 @dataclass
@@ -181,26 +194,75 @@ class Ingestor:
         existing = {s.statement_id: s for s in self.store.statements()}
         known = {s.path: sid for sid, s in existing.items() if s.path}  # path -> its id
         taken: dict[str, str] = {}  # ids claimed in this run -> path
-        for done, path in enumerate(files, start=1):
-            outcome = self._one(path, overrides, existing, taken, known)
-            report.outcomes.append(outcome)
-            if outcome.status == "skipped":
-                logger.info("skipped %s: %s", path, outcome.reason)
-            if progress:
-                progress(done, len(files), path)
+        window: list[FileOutcome | _Prepared] = []
+        size = done = 0
+        for path in files:
+            item = self._prepare(path, overrides, existing, taken, known)
+            window.append(item)
+            size += len(item.passages) if isinstance(item, _Prepared) else 0
+            if size >= EMBED_WINDOW:
+                done = self._flush(window, existing, report, progress, done, len(files))
+                window, size = [], 0
+        self._flush(window, existing, report, progress, done, len(files))
         if prune:
             report.outcomes.extend(self._prune(existing))
+        self.store.touch()  # readers elsewhere re-list, even after an interrupted run
         report.seconds = time.perf_counter() - started
         return report
 
-    def _one(
+    def _flush(
+        self,
+        window: list[FileOutcome | _Prepared],
+        existing: dict[str, Statement],
+        report: IngestReport,
+        progress: Progress | None,
+        done: int,
+        total: int,
+    ) -> int:
+        """Embed the window's passages in one call, then write its statements in order.
+
+        Returns how many files are done after this window."""
+        todo = [item for item in window if isinstance(item, _Prepared)]
+        passages = [p for item in todo for p in item.passages]
+        if passages:  # nothing new: the model is not even loaded
+            # a RagError here (model missing) stops the run before this window is written
+            vectors, sentence_vectors = self.embedder.embed_passages(
+                [p.text for p in passages],
+                [[(s - p.start, e - p.start) for s, e in p.sentences] for p in passages],
+            )
+        offset = 0
+        for item in window:
+            if isinstance(item, _Prepared):
+                n = len(item.passages)
+                self.store.write_statement(
+                    item.statement,
+                    item.passages,
+                    vectors[offset : offset + n],
+                    sentence_vectors[offset : offset + n],
+                )
+                offset += n
+                sid = item.statement.statement_id
+                existing[sid] = item.statement.model_copy(update={"text": None})
+                status: Status = "updated" if item.previous else "new"
+                outcome = FileOutcome(str(item.path), status, sid, n)
+            else:
+                outcome = item
+                if outcome.status == "skipped":
+                    logger.info("skipped %s: %s", outcome.path, outcome.reason)
+            report.outcomes.append(outcome)
+            done += 1
+            if progress:
+                progress(done, total, Path(outcome.path))
+        return done
+
+    def _prepare(
         self,
         path: Path,
         overrides: StatementMeta | None,
         existing: dict[str, Statement],
         taken: dict[str, str],
         known: dict[str, str],
-    ) -> FileOutcome:
+    ) -> FileOutcome | _Prepared:
         resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
         try:
             max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
@@ -217,25 +279,16 @@ class Ingestor:
         if previous and previous.content_hash == content_hash:
             return FileOutcome(str(path), "unchanged", sid, previous.passages)
         passages = chunk(sid, clean, self.settings.max_passage_chars)
-        try:
-            vectors, sentence_vectors = self.embedder.embed_passages(
-                [p.text for p in passages],
-                [[(s - p.start, e - p.start) for s, e in p.sentences] for p in passages],
-            )
-            statement = Statement(
-                statement_id=sid,
-                **meta.model_dump(exclude={"source"}),
-                source=meta.source or path.name,
-                path=resolved,
-                content_hash=content_hash,
-                passages=len(passages),
-                text=clean.text,
-            )
-            self.store.write_statement(statement, passages, vectors, sentence_vectors)
-        except RagError:
-            raise  # store down, model missing: stop, nothing half-written is visible
-        existing[sid] = statement.model_copy(update={"text": None})
-        return FileOutcome(str(path), "updated" if previous else "new", sid, len(passages))
+        statement = Statement(
+            statement_id=sid,
+            **meta.model_dump(exclude={"source"}),
+            source=meta.source or path.name,
+            path=resolved,
+            content_hash=content_hash,
+            passages=len(passages),
+            text=clean.text,
+        )
+        return _Prepared(path, statement, passages, previous)
 
     def _claim_id(
         self,

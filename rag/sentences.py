@@ -70,16 +70,15 @@ _ABBREVIATIONS = frozenset(
         "a.m",
     ]
 )
-_WORD_BEFORE = re.compile(r"([\w.]+)$")
 _INITIALS = re.compile(r"^(?:[A-Za-z]\.)*[A-Za-z]$")
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
+def _is_abbreviation(text: str, dot: int, start: int = 0) -> bool:
     """True when the period at ``dot`` ends an abbreviation, not a sentence."""
-    match = _WORD_BEFORE.search(text, 0, dot)
-    if not match:
-        return False
-    word = match.group(1).rstrip(".")
+    i = dot  # back over the word (\w or ".") before the period, never before ``start``
+    while i > start and (text[i - 1] == "." or text[i - 1] == "_" or text[i - 1].isalnum()):
+        i -= 1
+    word = text[i:dot].rstrip(".")
     if not word:
         return False
     return word.lower() in _ABBREVIATIONS or bool(_INITIALS.match(word))
@@ -96,7 +95,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
     for match in _BOUNDARY.finditer(text, start, end):
         stop = match.end()
         single_period = text[match.start()] == "." and match.group().count(".") == 1
-        if single_period and _is_abbreviation(text, match.start()):
+        if single_period and _is_abbreviation(text, match.start(), start):
             continue
         spans.append((cursor, stop))
         cursor = stop
