@@ -16,6 +16,7 @@ from evals.cases import Case, load_cases
 from evals.harness import EvalRun, bundled_services, load_thresholds, run_cases
 from evals.report import REPORTS_DIR, build_report, load_baseline, write_report
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.onnx_embedder import HybridEmbedder, export_dir
 from rag.service import Services
 
 
@@ -39,8 +40,14 @@ def eval_embedder() -> SentenceTransformerEmbedder:
 def eval_services(
     tmp_path_factory: pytest.TempPathFactory, eval_embedder: SentenceTransformerEmbedder
 ) -> Services:
-    """Services over a fresh ingest of the bundled statements. Read-only."""
-    return bundled_services(tmp_path_factory.mktemp("evals-home"), embedder=eval_embedder)
+    """Services over a fresh ingest of the bundled statements, embedding like the app does:
+    passages with sentence-transformers, questions through the ONNX export the ingest
+    writes. Read-only."""
+    home = tmp_path_factory.mktemp("evals-home")
+    embedder = HybridEmbedder(eval_embedder, export_dir(home, eval_embedder.model_name))
+    services = bundled_services(home, embedder=embedder)
+    assert embedder.query_backend() == "onnx", "the ingest did not write the ONNX export"
+    return services
 
 
 @pytest.fixture(scope="session")

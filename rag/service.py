@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from rag.answer import Answerer
 from rag.catalog import Catalog
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.embeddings import PassageEmbedder, SentenceTransformerEmbedder
+from rag.onnx_embedder import HybridEmbedder, export_dir
 from rag.settings import Settings
 from rag.store import ChromaStore
 
@@ -15,19 +16,25 @@ from rag.store import ChromaStore
 class Services:
     settings: Settings
     store: ChromaStore
-    embedder: SentenceTransformerEmbedder
+    embedder: PassageEmbedder
     catalog: Catalog
     answerer: Answerer
 
 
-def build_services(
-    settings: Settings, embedder: SentenceTransformerEmbedder | None = None
-) -> Services:
-    """Wire the parts for the CLI and the UI. The model loads lazily on first use."""
+def build_services(settings: Settings, embedder: PassageEmbedder | None = None) -> Services:
+    """Wire the parts for the CLI and the UI. The model loads lazily on first use.
+
+    Questions are embedded through the ONNX export of the model when there is one
+    (``<home>/onnx/<hash>``, written by the first ingest): the same vectors, and
+    ``rag ask`` then never imports torch. Ingest always uses sentence-transformers.
+    """
     store = ChromaStore.from_settings(settings)
-    embedder = embedder or SentenceTransformerEmbedder(
-        settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
-    )
+    if embedder is None:
+        embedder = SentenceTransformerEmbedder(
+            settings.embedding_model, settings.embedding_device, settings.embedding_batch_size
+        )
+        if settings.onnx_queries:
+            embedder = HybridEmbedder(embedder, export_dir(settings.home, settings.embedding_model))
     catalog = Catalog(store, settings.keyword_dir / settings.collection_prefix)
     llm = None
     if settings.llm:  # optional: langchain is imported only when an LLM is configured
