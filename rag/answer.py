@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,6 +66,8 @@ _CONTROL = re.compile(
 CONTEXT_WEIGHT = 0.35
 UNKNOWN_ENTITY_PENALTY = 0.6
 COMPARE_MAX_STATEMENTS = 12
+PASSAGE_CACHE_SIZE = 4096
+EXACT_SEARCH_MAX = 1000  # passages; above, Chroma's filtered index search
 COMPARE_PER_STATEMENT = 2
 TEXT_CACHE_SIZE = 512  # statements' clean texts kept in memory
 
@@ -92,6 +95,7 @@ class _Plan:
     scope: list[Statement]
     resolution: Resolution
     compare_topic: str | None
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)  # text -> vector
 
 
 class Answerer:
@@ -118,6 +122,10 @@ class Answerer:
         self.llm = llm
         self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._terms: OrderedDict[tuple[str, str], set[str]] = OrderedDict()
+        self._stored: OrderedDict[str, StoredPassage] = OrderedDict()
+        self._vector_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._stored_fingerprint = ""
+        self._cache_lock = threading.Lock()  # the UI answers several questions at once
 
     # -- public ------------------------------------------------------------------
 
@@ -213,7 +221,7 @@ class Answerer:
         ids = self._restrict(scope, snap)
         vector = self.embedder.embed_query(text)
         fused = self._fuse(text, vector, snap, ids, k)
-        stored = self.store.passages([pid for pid, _ in fused])
+        stored = self._passages(snap, [pid for pid, _ in fused])
         return [(stored[pid], prior) for pid, prior in fused if pid in stored]
 
     # -- planning ----------------------------------------------------------------
@@ -240,18 +248,82 @@ class Answerer:
 
     def _queries(self, plan: _Plan, snap: Snapshot, text: str) -> list[tuple[Query, float]]:
         ignore = plan.resolution.ignore_terms
-        vector = self.embedder.embed_query(text)
+        vector = self._embed(plan, text)
         queries = [(Query.make(text, vector, snap.keywords, ignore), 1.0)]
         context = plan.resolution.context_text
         if context and context != text:
-            cvec = self.embedder.embed_query(context)
+            cvec = self._embed(plan, context)
             queries = [
                 (queries[0][0], 1.0 - CONTEXT_WEIGHT),
                 (Query.make(context, cvec, snap.keywords, ignore), CONTEXT_WEIGHT),
             ]
         return queries
 
+    def _embed(self, plan: _Plan, text: str) -> np.ndarray:
+        """The vector of ``text``, computed once per answer (a comparison scores the
+        same topic against each statement in turn)."""
+        if text not in plan.vectors:
+            plan.vectors[text] = self.embedder.embed_query(text)
+        return plan.vectors[text]
+
     # -- retrieval ---------------------------------------------------------------
+
+    def _passages(self, snap: Snapshot, ids: Sequence[str]) -> dict[str, StoredPassage]:
+        """Passages by id with their sentence vectors, remembered while the store's
+        fingerprint is unchanged (saves a Chroma read per retrieval; ~2 ms here)."""
+        with self._cache_lock:
+            self._check_cache(snap)
+            found = {pid: sp for pid in ids if (sp := self._stored.get(pid)) is not None}
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            fetched = self.store.passages(missing)
+            found.update(fetched)
+            with self._cache_lock:
+                self._stored.update(fetched)
+                while len(self._stored) > PASSAGE_CACHE_SIZE:
+                    self._stored.popitem(last=False)
+        return found
+
+    def _dense(
+        self, vector: np.ndarray, n: int, ids: list[str] | None, snap: Snapshot
+    ) -> list[tuple[str, float]]:
+        """Chroma's index over everything; within a few statements, an exact search among
+        their passages (known from the keyword index) instead of a ``where`` filter."""
+        if ids is not None:
+            among = snap.keywords.passages_of(ids)
+            if 0 < len(among) <= EXACT_SEARCH_MAX:
+                vectors = self._vectors(snap, among)
+                found = [pid for pid in among if pid in vectors]
+                if not found:
+                    return []
+                matrix = np.stack([vectors[pid] for pid in found])
+                sims = matrix @ np.asarray(vector, dtype=np.float32)
+                top = np.argsort(-sims, kind="stable")[:n]
+                return [(found[i], float(sims[i])) for i in top]
+        return self.store.query(vector, n, ids)
+
+    def _vectors(self, snap: Snapshot, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored passage vectors by id, remembered like ``_passages`` (a comparison
+        searches each compared statement's passages in turn)."""
+        with self._cache_lock:
+            self._check_cache(snap)
+            found = {pid: v for pid in ids if (v := self._vector_cache.get(pid)) is not None}
+        missing = [pid for pid in ids if pid not in found]
+        if missing:
+            fetched = self.store.passage_vectors(missing)
+            found.update(fetched)
+            with self._cache_lock:
+                self._vector_cache.update(fetched)
+                while len(self._vector_cache) > PASSAGE_CACHE_SIZE:
+                    self._vector_cache.popitem(last=False)
+        return found
+
+    def _check_cache(self, snap: Snapshot) -> None:
+        """Forget remembered passages when the store changed (call with the lock held)."""
+        if self._stored_fingerprint != snap.fingerprint:
+            self._stored.clear()
+            self._vector_cache.clear()
+            self._stored_fingerprint = snap.fingerprint
 
     def _fuse(
         self,
@@ -264,7 +336,7 @@ class Answerer:
     ) -> list[tuple[str, float]]:
         """Reciprocal-rank fusion of dense and keyword results: ``(passage_id, prior 0..1)``."""
         n = max(self.settings.candidates, k)
-        dense = self.store.query(vector, n, ids)
+        dense = self._dense(vector, n, ids, snap)
         keyword = snap.keywords.search(text, n, ids, ignore)
         fused: dict[str, float] = {}
         for ranking in (dense, keyword):
@@ -290,7 +362,7 @@ class Answerer:
         queries = self._queries(plan, snap, text)
         t1 = time.perf_counter()
         fused = self._fuse(text, queries[0][0].vector, snap, ids, k, plan.resolution.ignore_terms)
-        stored = self.store.passages([pid for pid, _ in fused])
+        stored = self._passages(snap, [pid for pid, _ in fused])
         self._load_texts(texts, {p.passage.statement_id for p in stored.values()}, snap)
         t2 = time.perf_counter()
         candidates = [(stored[pid], prior) for pid, prior in fused if pid in stored]
@@ -390,10 +462,10 @@ class Answerer:
         if len(plan.scope) <= COMPARE_MAX_STATEMENTS:
             return list(plan.scope)
         assert plan.compare_topic is not None
-        vector = self.embedder.embed_query(plan.compare_topic)
+        vector = self._embed(plan, plan.compare_topic)
         ids = self._restrict(plan.scope, snap)
         fused = self._fuse(plan.compare_topic, vector, snap, ids, self.settings.candidates * 2)
-        by_passage = self.store.passages([pid for pid, _ in fused])
+        by_passage = self._passages(snap, [pid for pid, _ in fused])
         order = dict.fromkeys(
             by_passage[pid].passage.statement_id for pid, _ in fused if pid in by_passage
         )
@@ -426,35 +498,42 @@ class Answerer:
 
     def _statement_terms(self, statement: Statement, text: str) -> set[str]:
         key = (statement.statement_id, statement.content_hash)
-        if key not in self._terms:
+        with self._cache_lock:
+            terms = self._terms.get(key)
+        if terms is None:
             meta = " ".join(
                 filter(None, (statement.organization, statement.author, statement.title))
             )
-            self._terms[key] = set(content_terms(f"{text} {meta}"))
-            while len(self._terms) > 512:
-                self._terms.popitem(last=False)
-        return self._terms[key]
+            terms = set(content_terms(f"{text} {meta}"))
+            with self._cache_lock:
+                self._terms[key] = terms
+                while len(self._terms) > 512:
+                    self._terms.popitem(last=False)
+        return terms
 
     # -- citations ---------------------------------------------------------------
 
     def _load_texts(self, texts: dict[str, str], ids: Iterable[str], snap: Snapshot) -> None:
         """Put the clean texts of ``ids`` into ``texts``: from the cache, or one batch read."""
         missing = []
-        for sid in ids:
-            statement = snap.statements.get(sid)
-            if sid in texts or statement is None:
-                continue
-            key = (sid, statement.content_hash)
-            if key in self._texts:
-                self._texts.move_to_end(key)
-                texts[sid] = self._texts[key]
-            else:
-                missing.append(sid)
-        for sid, text in self.store.statement_texts(missing).items():
-            statement = snap.statements[sid]
-            self._texts[(sid, statement.content_hash)] = texts[sid] = text
-        while len(self._texts) > TEXT_CACHE_SIZE:
-            self._texts.popitem(last=False)
+        with self._cache_lock:  # the UI answers several questions at once
+            for sid in ids:
+                statement = snap.statements.get(sid)
+                if sid in texts or statement is None:
+                    continue
+                key = (sid, statement.content_hash)
+                if key in self._texts:
+                    self._texts.move_to_end(key)
+                    texts[sid] = self._texts[key]
+                else:
+                    missing.append(sid)
+        fetched = self.store.statement_texts(missing)
+        with self._cache_lock:
+            for sid, text in fetched.items():
+                statement = snap.statements[sid]
+                self._texts[(sid, statement.content_hash)] = texts[sid] = text
+            while len(self._texts) > TEXT_CACHE_SIZE:
+                self._texts.popitem(last=False)
 
     def _citations(
         self, spans: Sequence[QuoteSpan], scope: Sequence[Statement], texts: dict[str, str]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rag.models import Answer, Statement
 from rag.sentences import content_terms
@@ -54,37 +55,48 @@ class Resolution:
         return self.context_text is not None
 
 
-def _org_patterns(statement: Statement) -> list[re.Pattern[str]]:
-    """Ways a question names a statement's organization: full name or initials (upper
-    case, e.g. SWP); possessive 's included."""
-    patterns = []
-    if statement.organization:
-        patterns.append(
-            re.compile(rf"\b(?:the\s+)?{re.escape(statement.organization)}(?:['’]s)?\b", re.I)
-        )
-        initials = "".join(w[0] for w in statement.organization.split() if w[:1].isalpha())
-        if len(initials) >= 2:
-            patterns.append(re.compile(rf"\b(?:the\s+)?{re.escape(initials.upper())}(?:['’]s)?\b"))
-    return patterns
+@lru_cache(maxsize=4096)
+def _org_patterns(organization: str | None) -> tuple[re.Pattern[str], ...]:
+    """Ways a question names an organization: full name or initials (upper case, e.g.
+    SWP); possessive 's included. Compiled once per organization."""
+    if not organization:
+        return ()
+    patterns = [re.compile(rf"\b(?:the\s+)?{re.escape(organization)}(?:['’]s)?\b", re.I)]
+    initials = "".join(w[0] for w in organization.split() if w[:1].isalpha())
+    if len(initials) >= 2:
+        patterns.append(re.compile(rf"\b(?:the\s+)?{re.escape(initials.upper())}(?:['’]s)?\b"))
+    return tuple(patterns)
 
 
-def _mentions(question: str, statement: Statement) -> bool:
-    if any(p.search(question) for p in _org_patterns(statement)):
+@lru_cache(maxsize=4096)
+def _author_pattern(author: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(author)}\b", re.I)
+
+
+def _mentions(question: str, organization: str | None, author: str | None) -> bool:
+    if any(p.search(question) for p in _org_patterns(organization)):
         return True
-    author = statement.author
-    return bool(author and re.search(rf"\b{re.escape(author)}\b", question, re.I))
+    return bool(author and _author_pattern(author).search(question))
 
 
 def mentioned_statements(question: str, statements: Sequence[Statement]) -> list[str]:
     """Statements whose organization (full name or initials) or author the question names."""
-    return [s.statement_id for s in statements if _mentions(question, s)]
+    seen: dict[tuple[str | None, str | None], bool] = {}  # thousands of statements, few names
+    named = []
+    for s in statements:
+        key = (s.organization, s.author)
+        if key not in seen:
+            seen[key] = _mentions(question, *key)
+        if seen[key]:
+            named.append(s.statement_id)
+    return named
 
 
 def organization_terms(question: str, statements: Sequence[Statement]) -> frozenset[str]:
     """Keyword terms of the organization names the question uses."""
     terms: set[str] = set()
-    for s in statements:
-        for pattern in _org_patterns(s):
+    for organization in dict.fromkeys(s.organization for s in statements):
+        for pattern in _org_patterns(organization):
             for match in pattern.finditer(question):
                 terms.update(content_terms(match.group()))
     return frozenset(terms)

@@ -12,7 +12,8 @@ import logging
 import math
 import shutil
 import tempfile
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from rag.models import Passage
 from rag.sentences import content_terms
 
 logger = logging.getLogger(__name__)
+
+RECENT_SCORES = 8  # score arrays remembered (each is one float per passage)
 
 
 class KeywordIndex:
@@ -38,6 +41,9 @@ class KeywordIndex:
         self.statement_ids = np.asarray(statement_ids, dtype=object)
         self._retriever = retriever
         self.doc_freq = doc_freq
+        self._by_statement: dict[str, np.ndarray] | None = None
+        self._recent: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def size(self) -> int:
@@ -82,14 +88,47 @@ class KeywordIndex:
         terms = [t for t in content_terms(query) if t in self.doc_freq and t not in ignore]
         if not terms or self._retriever is None:
             return []
-        scores = self._retriever.get_scores(terms)  # type: ignore[attr-defined]
-        if statement_ids is not None:
-            allowed = np.isin(self.statement_ids, list(statement_ids))
-            scores = np.where(allowed, scores, 0.0)
+        scores = self._scores(tuple(terms))
+        rows = None if statement_ids is None else self._rows(statement_ids)
+        if rows is not None:
+            scores = scores[rows]
         n = min(n, len(scores))
+        if n == 0:
+            return []
         top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top])]
-        return [(self.passage_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        hits = top if rows is None else rows[top]
+        return [
+            (self.passage_ids[i], float(score)) for i, score in zip(hits, scores[top]) if score > 0
+        ]
+
+    def _scores(self, terms: tuple[str, ...]) -> np.ndarray:
+        """BM25 scores of every passage for ``terms``; the last few are remembered (a
+        comparison searches the same topic once per statement)."""
+        with self._lock:
+            cached = self._recent.get(terms)
+        if cached is not None:
+            return cached
+        scores = np.asarray(self._retriever.get_scores(list(terms)))  # type: ignore[union-attr]
+        with self._lock:
+            self._recent[terms] = scores
+            while len(self._recent) > RECENT_SCORES:
+                self._recent.popitem(last=False)
+        return scores
+
+    def _rows(self, statement_ids: Collection[str]) -> np.ndarray:
+        """Row numbers of the passages of ``statement_ids``."""
+        if self._by_statement is None:
+            groups: dict[str, list[int]] = {}
+            for row, sid in enumerate(self.statement_ids):
+                groups.setdefault(sid, []).append(row)
+            self._by_statement = {sid: np.asarray(r, dtype=np.int64) for sid, r in groups.items()}
+        parts = [self._by_statement[s] for s in statement_ids if s in self._by_statement]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def passages_of(self, statement_ids: Collection[str]) -> list[str]:
+        """Ids of the indexed passages of ``statement_ids``."""
+        return [self.passage_ids[row] for row in self._rows(statement_ids)]
 
     # -- persistence ----------------------------------------------------------------
 
