@@ -29,16 +29,13 @@ from rag.embeddings import PassageEmbedder
 from rag.errors import IngestError, IngestLockedError
 from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store import ChromaStore, StatementWrite
 
 logger = logging.getLogger(__name__)
 
 # Bump when normalisation or chunking changes, so every statement is rebuilt once.
 PIPELINE_VERSION = "1"
 BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
-# Passages embedded together across files: sentence-transformers sorts a call's texts by
-# length, so bigger calls pad less. Bounds memory (token vectors of one window).
-EMBED_WINDOW = 256
 
 Status = Literal["new", "updated", "unchanged", "skipped", "removed"]
 Progress = Callable[[int, int, Path], None]
@@ -200,7 +197,7 @@ class Ingestor:
             item = self._prepare(path, overrides, existing, taken, known)
             window.append(item)
             size += len(item.passages) if isinstance(item, _Prepared) else 0
-            if size >= EMBED_WINDOW:
+            if size >= self.settings.ingest_batch:  # embedded and written together
                 done = self._flush(window, existing, report, progress, done, len(files))
                 window, size = [], 0
         self._flush(window, existing, report, progress, done, len(files))
@@ -219,7 +216,7 @@ class Ingestor:
         done: int,
         total: int,
     ) -> int:
-        """Embed the window's passages in one call, then write its statements in order.
+        """Embed the window's passages in one call, then write its statements together.
 
         Returns how many files are done after this window."""
         todo = [item for item in window if isinstance(item, _Prepared)]
@@ -230,21 +227,26 @@ class Ingestor:
                 [p.text for p in passages],
                 [[(s - p.start, e - p.start) for s, e in p.sentences] for p in passages],
             )
+        writes: list[StatementWrite] = []
         offset = 0
-        for item in window:
-            if isinstance(item, _Prepared):
-                n = len(item.passages)
-                self.store.write_statement(
+        for item in todo:
+            n = len(item.passages)
+            writes.append(
+                StatementWrite(
                     item.statement,
                     item.passages,
                     vectors[offset : offset + n],
                     sentence_vectors[offset : offset + n],
                 )
-                offset += n
+            )
+            offset += n
+        self.store.write_statements(writes)  # few Chroma calls for the whole window
+        for item in window:
+            if isinstance(item, _Prepared):
                 sid = item.statement.statement_id
                 existing[sid] = item.statement.model_copy(update={"text": None})
                 status: Status = "updated" if item.previous else "new"
-                outcome = FileOutcome(str(item.path), status, sid, n)
+                outcome = FileOutcome(str(item.path), status, sid, len(item.passages))
             else:
                 outcome = item
                 if outcome.status == "skipped":

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     )
     embedding_device: str = Field(default="cpu", description="torch device for the embedder.")
     embedding_batch_size: int = Field(default=32, ge=1, description="Batch size when embedding.")
+    ingest_batch: int = Field(
+        default=256,
+        ge=1,
+        description="Passages of several files embedded in one call and written together "
+        "during ingest (bigger calls pad less and write with fewer Chroma calls).",
+    )
     onnx_queries: bool = Field(
         default=True,
         description="Embed questions with an ONNX export of the embedding model (written once "

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 import numpy as np
@@ -150,6 +150,15 @@ def _retryable_errors() -> tuple[type[BaseException], ...]:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+class StatementWrite(NamedTuple):
+    """One statement to write, with its passages and their vectors."""
+
+    statement: Statement
+    passages: Sequence[Passage]
+    passage_vectors: np.ndarray
+    sentence_vectors: Sequence[np.ndarray]
 
 
 class ChromaStore:
@@ -345,49 +354,50 @@ class ChromaStore:
         passage_vectors: np.ndarray,
         sentence_vectors: Sequence[np.ndarray],
     ) -> None:
-        """Insert or replace a statement: new passages first, then stale ones go, then the
-        statement record (which carries the content hash) is written last."""
-        if statement.text is None:
-            raise ValueError("write_statement needs the statement's clean text")
-        old_ids = set(
-            self._op(
-                "passages",
-                "get",
-                where={"statement_id": statement.statement_id},
-                include=[],
-            )["ids"]
-        )
+        """Insert or replace one statement (see ``write_statements``)."""
+        item = StatementWrite(statement, passages, passage_vectors, sentence_vectors)
+        self.write_statements([item])
+
+    def write_statements(self, items: Sequence[StatementWrite]) -> None:
+        """Insert or replace statements, in a few Chroma calls for all of them: their new
+        passages first, then stale passages go, then the statement records (which carry the
+        content hashes) last. Interrupted anywhere, this leaves at most passages without a
+        record, which are never answered from and which the next ingest sweeps."""
+        if not items:
+            return
+        if any(item.statement.text is None for item in items):
+            raise ValueError("write_statements needs each statement's clean text")
+        sids = [item.statement.statement_id for item in items]
+        where = {"statement_id": sids[0]} if len(sids) == 1 else {"statement_id": {"$in": sids}}
+        old_ids = set(self._op("passages", "get", where=where, include=[])["ids"])
+        rows = [
+            (p, item.passage_vectors[j], item.sentence_vectors[j])
+            for item in items
+            for j, p in enumerate(item.passages)
+        ]
         batch = self.max_batch
-        for i in range(0, len(passages), batch):
-            chunk = passages[i : i + batch]
+        for i in range(0, len(rows), batch):
+            chunk = rows[i : i + batch]
             self._op(
                 "passages",
                 "upsert",
-                ids=[p.passage_id for p in chunk],
-                embeddings=passage_vectors[i : i + batch],
-                documents=[p.text for p in chunk],
-                metadatas=[_passage_meta(p, sentence_vectors[i + j]) for j, p in enumerate(chunk)],
+                ids=[p.passage_id for p, _, _ in chunk],
+                embeddings=np.stack([v for _, v, _ in chunk]),
+                documents=[p.text for p, _, _ in chunk],
+                metadatas=[_passage_meta(p, svec) for p, _, svec in chunk],
             )
-        stale = sorted(old_ids - {p.passage_id for p in passages})
-        self._delete_passages(stale)
-        # Every key is written, None for a missing one: Chroma merges metadata on upsert,
-        # so a field the new version lacks (a date, say) must be cleared explicitly.
-        meta: dict[str, Any] = {k: getattr(statement, k) or None for k in _STATEMENT_FIELDS}
-        meta.update(content_hash=statement.content_hash, passages=len(passages))
-        meta["date_lo"] = meta["date_hi"] = None
-        if statement.date and is_valid_date(statement.date):
-            meta["date_lo"], meta["date_hi"] = date_range(statement.date)
-        centroid = passage_vectors.mean(axis=0) if len(passages) else None
-        if centroid is None or not np.isfinite(centroid).all() or not centroid.any():
-            centroid = np.full(passage_vectors.shape[1] if passage_vectors.ndim == 2 else 1, 1.0)
-        self._op(
-            "statements",
-            "upsert",
-            ids=[statement.statement_id],
-            embeddings=[centroid / np.linalg.norm(centroid)],
-            documents=[statement.text],
-            metadatas=[meta],
-        )
+        self._delete_passages(sorted(old_ids - {p.passage_id for p, _, _ in rows}))
+        records = [_statement_record(item) for item in items]
+        for i in range(0, len(records), batch):
+            chunk_records = records[i : i + batch]
+            self._op(
+                "statements",
+                "upsert",
+                ids=[r[0] for r in chunk_records],
+                embeddings=np.stack([r[1] for r in chunk_records]),
+                documents=[r[2] for r in chunk_records],
+                metadatas=[r[3] for r in chunk_records],
+            )
         self.touch()
 
     def delete_statement(self, statement_id: str) -> None:
@@ -502,6 +512,22 @@ class ChromaStore:
         got = self._op("passages", "get", ids=list(passage_ids), include=["embeddings"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
         return {pid: vectors[i] for i, pid in enumerate(got["ids"])}
+
+
+def _statement_record(item: StatementWrite) -> tuple[str, np.ndarray, str, dict[str, Any]]:
+    """A statement's record: id, centroid of its passage vectors, clean text, metadata."""
+    statement, vectors = item.statement, np.asarray(item.passage_vectors)
+    # Every key is written, None for a missing one: Chroma merges metadata on upsert,
+    # so a field the new version lacks (a date, say) must be cleared explicitly.
+    meta: dict[str, Any] = {k: getattr(statement, k) or None for k in _STATEMENT_FIELDS}
+    meta.update(content_hash=statement.content_hash, passages=len(item.passages))
+    meta["date_lo"] = meta["date_hi"] = None
+    if statement.date and is_valid_date(statement.date):
+        meta["date_lo"], meta["date_hi"] = date_range(statement.date)
+    centroid = vectors.mean(axis=0) if len(item.passages) else None
+    if centroid is None or not np.isfinite(centroid).all() or not centroid.any():
+        centroid = np.full(vectors.shape[1] if vectors.ndim == 2 else 1, 1.0)
+    return statement.statement_id, centroid / np.linalg.norm(centroid), statement.text or "", meta
 
 
 def _passage_meta(passage: Passage, sentence_vectors: np.ndarray) -> dict[str, Any]:

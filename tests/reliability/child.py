@@ -113,7 +113,7 @@ def _install_store_hooks() -> None:
     kill_at = int(os.environ.get("RAG_TEST_KILL_BEFORE_RECORD", "0"))
     records = 0
     original_op = ChromaStore._op
-    original_write = ChromaStore.write_statement
+    original_write = ChromaStore.write_statements
 
     def op(self: ChromaStore, kind: str, method: str, *args: Any, **kwargs: Any) -> Any:
         nonlocal records
@@ -123,13 +123,14 @@ def _install_store_hooks() -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
         return original_op(self, kind, method, *args, **kwargs)
 
-    def write_statement(self: ChromaStore, statement: Any, *args: Any, **kwargs: Any) -> None:
-        original_write(self, statement, *args, **kwargs)
+    def write_statements(self: ChromaStore, items: Any) -> None:
+        original_write(self, items)
         if announce:
-            print(f"wrote {statement.statement_id}", flush=True)
+            for item in items:
+                print(f"wrote {item.statement.statement_id}", flush=True)
 
     ChromaStore._op = op  # type: ignore[method-assign]
-    ChromaStore.write_statement = write_statement  # type: ignore[method-assign]
+    ChromaStore.write_statements = write_statements  # type: ignore[method-assign]
 
 
 def _library_smoke(home: str) -> None:

@@ -112,10 +112,11 @@ def test_sigkill_mid_ingest_then_rerun_equals_clean_ingest(
     paths = write_corpus(corpus, 40, paragraphs=3, per_paragraph=1)
     home = tmp_path / "home"
 
-    # 1. killed from outside in the middle of the run
+    # 1. killed from outside in the middle of the run (a batch of 3 passages is one
+    # statement here: the run writes 40 batches, like a large ingest writes many)
     process = subprocess.Popen(
         [sys.executable, str(CHILD), "ingest", str(corpus)],
-        env=child_env(home, RAG_TEST_ANNOUNCE="1"),
+        env=child_env(home, RAG_TEST_ANNOUNCE="1", RAG_INGEST_BATCH="3"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -133,7 +134,8 @@ def test_sigkill_mid_ingest_then_rerun_equals_clean_ingest(
     assert process.returncode == -signal.SIGKILL, process.stderr.read() if process.stderr else ""
     assert written == [p.stem for p in paths[:12]]
 
-    # 2. killed just before the record of an updated statement is written
+    # 2. killed just before the records of the next batch are written (the default batch
+    # holds the updated statement and the 28 not written yet; their passages are stored)
     _edit(paths[5])
     result = run_rag(["ingest", str(corpus)], home, hooks=True, RAG_TEST_KILL_BEFORE_RECORD="1")
     assert result.returncode == -signal.SIGKILL, result.stderr

@@ -62,12 +62,13 @@ def test_bad_server_url(tmp_path: Path) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MB tmpfs: too small for the bundled statements' store."""
+    """A 768 KB tmpfs: room for an empty store (~190 KB), not for the bundled
+    statements' (~1 MB)."""
     mount = tmp_path / "disk"
     mount.mkdir()
     try:
         subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+            ["mount", "-t", "tmpfs", "-o", "size=768k", "tmpfs", str(mount)],
             check=True,
             capture_output=True,
         )
@@ -89,7 +90,8 @@ def test_disk_full_during_ingest_then_space_freed(
     answering from what was committed but refuses further writes (embedded Chroma would
     hang on them); the next ``rag ingest`` process, once there is space, repairs the store
     to equal a clean ingest."""
-    settings = Settings(home=small_disk / "home")
+    # one statement per batch: the first is committed before the disk fills up
+    settings = Settings(home=small_disk / "home", ingest_batch=1)
     services = build_services(settings, embedder=embedder)
     ingestor = Ingestor(settings, services.store, services.embedder)
     with pytest.raises(StoreUnavailableError) as info:
