@@ -11,9 +11,9 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # langchain is imported only when an LLM is configured
     from rag.llm import LLMAnswerer
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _COMPARE = re.compile(
     r"\b(differ\w*|difference\w*|compar\w*|contrast\w*|versus|vs\.?|disagree\w*|"
@@ -269,20 +270,8 @@ class Answerer:
     # -- retrieval ---------------------------------------------------------------
 
     def _passages(self, snap: Snapshot, ids: Sequence[str]) -> dict[str, StoredPassage]:
-        """Passages by id with their sentence vectors, remembered while the store's
-        fingerprint is unchanged (saves a Chroma read per retrieval; ~2 ms here)."""
-        with self._cache_lock:
-            self._check_cache(snap)
-            found = {pid: sp for pid in ids if (sp := self._stored.get(pid)) is not None}
-        missing = [pid for pid in ids if pid not in found]
-        if missing:
-            fetched = self.store.passages(missing)
-            found.update(fetched)
-            with self._cache_lock:
-                self._stored.update(fetched)
-                while len(self._stored) > PASSAGE_CACHE_SIZE:
-                    self._stored.popitem(last=False)
-        return found
+        """Passages by id with their sentence vectors (saves a Chroma read per retrieval)."""
+        return self._remembered(self._stored, snap, ids, self.store.passages)
 
     def _dense(
         self, vector: np.ndarray, n: int, ids: list[str] | None, snap: Snapshot
@@ -303,19 +292,30 @@ class Answerer:
         return self.store.query(vector, n, ids)
 
     def _vectors(self, snap: Snapshot, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored passage vectors by id, remembered like ``_passages`` (a comparison
-        searches each compared statement's passages in turn)."""
+        """Stored passage vectors by id (a comparison searches each compared statement's
+        passages in turn)."""
+        return self._remembered(self._vector_cache, snap, ids, self.store.passage_vectors)
+
+    def _remembered(
+        self,
+        cache: OrderedDict[str, T],
+        snap: Snapshot,
+        ids: Sequence[str],
+        fetch: Callable[[list[str]], dict[str, T]],
+    ) -> dict[str, T]:
+        """``ids`` from ``cache``, the missing ones fetched in one read and remembered
+        while the store's fingerprint is unchanged (at most PASSAGE_CACHE_SIZE)."""
         with self._cache_lock:
             self._check_cache(snap)
-            found = {pid: v for pid in ids if (v := self._vector_cache.get(pid)) is not None}
+            found = {pid: item for pid in ids if (item := cache.get(pid)) is not None}
         missing = [pid for pid in ids if pid not in found]
         if missing:
-            fetched = self.store.passage_vectors(missing)
+            fetched = fetch(missing)
             found.update(fetched)
             with self._cache_lock:
-                self._vector_cache.update(fetched)
-                while len(self._vector_cache) > PASSAGE_CACHE_SIZE:
-                    self._vector_cache.popitem(last=False)
+                cache.update(fetched)
+                while len(cache) > PASSAGE_CACHE_SIZE:
+                    cache.popitem(last=False)
         return found
 
     def _check_cache(self, snap: Snapshot) -> None:
