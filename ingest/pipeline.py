@@ -241,14 +241,14 @@ class Ingestor:
             )
             offset += n
         self.store.write_statements(writes)  # few Chroma calls for the whole window
-        for item in window:
-            if isinstance(item, _Prepared):
-                sid = item.statement.statement_id
-                existing[sid] = item.statement.model_copy(update={"text": None})
-                status: Status = "updated" if item.previous else "new"
-                outcome = FileOutcome(str(item.path), status, sid, len(item.passages))
+        for entry in window:
+            if isinstance(entry, _Prepared):
+                sid = entry.statement.statement_id
+                existing[sid] = entry.statement.model_copy(update={"text": None})
+                status: Status = "updated" if entry.previous else "new"
+                outcome = FileOutcome(str(entry.path), status, sid, len(entry.passages))
             else:
-                outcome = item
+                outcome = entry
                 if outcome.status == "skipped":
                     logger.info("skipped %s: %s", outcome.path, outcome.reason)
             report.outcomes.append(outcome)
