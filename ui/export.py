@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rag.models import Answer, Citation
+from rag.render import answer_lines
 
-_QUOTE_LINE = re.compile(r"“(?P<quote>.*)” \[(?P<n>\d+)\]")
 _MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
@@ -43,7 +43,6 @@ def footnote(number: int, citation: Citation) -> str:
 
 
 def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
-    by_n = {c.n: c for c in answer.citations}
 
     def prose(line: str) -> str:
         """Escaped text with known ``[n]`` markers turned into footnote references."""
@@ -57,13 +56,8 @@ def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
         return "".join(out)
 
     lines: list[str] = []
-    for raw in answer.answer.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        match = _QUOTE_LINE.fullmatch(line)
-        citation = by_n.get(int(match.group("n"))) if match else None
-        if match and citation is not None and citation.quote == match.group("quote"):
+    for line, citation in answer_lines(answer.answer, answer.citations):
+        if citation is not None:
             lines += [f"> “{md_escape(citation.quote)}” [^{numbers[citation.n]}]", ""]
         else:
             lines += [prose(line), ""]

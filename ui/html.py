@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from rag.models import Answer, Citation, Statement, StatementRef
+from rag.render import answer_lines
 
 PARAGRAPH_BREAK = "\n\n"
 CONTEXT_MAX_CHARS = 1200
 ABSTAIN_HEADING = "The statements don't address this"
 NEAREST_LABEL = "Nearest passages — not an answer"
 
-_QUOTE_LINE = re.compile(r"“(?P<quote>.*)” \[(?P<n>\d+)\]")
 _MARKER = re.compile(r"\[(\d+)\]")
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, whitespace.
 _SENTENCE_END = re.compile(r"[.!?…][\"”’')\]]*\s+")
@@ -155,13 +155,8 @@ def _text_lines(text: str, citations: Sequence[Citation]) -> list[str]:
     """Plain answer text -> HTML blocks: verified quote lines become blockquotes."""
     by_n = {c.n: c for c in citations}
     blocks: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        match = _QUOTE_LINE.fullmatch(line)
-        citation = by_n.get(int(match.group("n"))) if match else None
-        if match and citation is not None and citation.quote == match.group("quote"):
+    for line, citation in answer_lines(text, citations):
+        if citation is not None:
             blocks.append(
                 f'<blockquote class="rag-quote" data-n="{citation.n}">'
                 f'<span class="rag-quote-text">“{esc(citation.quote)}”</span> '
