@@ -26,14 +26,10 @@ logger = logging.getLogger("benchmarks")
 
 def quiet() -> None:
     """Silence libraries the way the CLI does, so their logging costs nothing here either."""
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    from ui.cli import quiet_libraries
+
+    quiet_libraries(logging.ERROR)
     warnings.filterwarnings("ignore")
-    for name in ("chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def eval_questions() -> list[str]:

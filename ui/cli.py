@@ -34,14 +34,15 @@ EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
 
-def _quiet_libraries() -> None:
+def quiet_libraries(level: int = logging.WARNING) -> None:
+    """Offline, no progress bars or telemetry, and libraries' logging at ``level``."""
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     for name in ("chromadb", "httpx", "bm25s", "sentence_transformers", "transformers"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(level)
     # a broken PDF is reported once, as the file's skip reason, not by pypdf's own warnings
     logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -54,7 +55,7 @@ def _main(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    _quiet_libraries()
+    quiet_libraries()
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
