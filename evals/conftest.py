@@ -3,14 +3,9 @@ single run of every case shared by all tests (the report is written as a side ef
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from evals.cases import Case, load_cases
 from evals.harness import EvalRun, bundled_services, load_thresholds, run_cases
@@ -20,33 +15,17 @@ from rag.onnx_embedder import HybridEmbedder, export_dir
 from rag.service import Services
 
 
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """No eval touches the user's real data directory, a configured server or an LLM."""
-    monkeypatch.setenv("RAG_HOME", str(tmp_path_factory.mktemp("rag-home")))
-    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
-    monkeypatch.delenv("RAG_LLM", raising=False)
-
-
-@pytest.fixture(scope="session")
-def eval_embedder() -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    embedder = SentenceTransformerEmbedder()
-    embedder.embed_query("warm up")
-    return embedder
-
-
 @pytest.fixture(scope="session")
 def eval_services(
-    tmp_path_factory: pytest.TempPathFactory, eval_embedder: SentenceTransformerEmbedder
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
 ) -> Services:
     """Services over a fresh ingest of the bundled statements, embedding like the app does:
     passages with sentence-transformers, questions through the ONNX export the ingest
     writes. Read-only."""
     home = tmp_path_factory.mktemp("evals-home")
-    embedder = HybridEmbedder(eval_embedder, export_dir(home, eval_embedder.model_name))
-    services = bundled_services(home, embedder=embedder)
-    assert embedder.query_backend() == "onnx", "the ingest did not write the ONNX export"
+    hybrid = HybridEmbedder(embedder, export_dir(home, embedder.model_name))
+    services = bundled_services(home, embedder=hybrid)
+    assert hybrid.query_backend() == "onnx", "the ingest did not write the ONNX export"
     return services
 
 

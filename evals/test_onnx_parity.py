@@ -13,11 +13,11 @@ from rag.service import Services, build_services
 
 def test_onnx_questions_answer_exactly_like_sentence_transformers(
     eval_services: Services,
-    eval_embedder: SentenceTransformerEmbedder,
+    embedder: SentenceTransformerEmbedder,
     eval_run: EvalRun,
     cases: list[Case],
 ) -> None:
-    torch_side = build_services(eval_services.settings, embedder=eval_embedder)
+    torch_side = build_services(eval_services.settings, embedder=embedder)
     expected = run_cases(torch_side, cases)
 
     def key(result: CaseResult) -> tuple[object, ...]:

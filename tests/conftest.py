@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
 from rag.embeddings import SentenceTransformerEmbedder
@@ -18,22 +13,6 @@ from rag.service import Services, build_services
 from rag.settings import Settings
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """No test touches the user's real data directory or a configured server."""
-    monkeypatch.setenv("RAG_HOME", str(tmp_path_factory.mktemp("rag-home")))
-    monkeypatch.delenv("RAG_CHROMA_URL", raising=False)
-    monkeypatch.delenv("RAG_LLM", raising=False)
-
-
-@pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    emb = SentenceTransformerEmbedder()
-    emb.embed_query("warm up")
-    return emb
 
 
 @pytest.fixture
