@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 from ingest.loaders import load_document
@@ -54,16 +55,34 @@ def write_corpus(folder: Path, passages: int, seed: int = 6) -> dict[str, int]:
     """Write ``passages`` one-passage paragraphs as statements into ``folder``."""
     rng = random.Random(seed)
     sentences = bundled_sentences()
+    seen: set[str] = set()
+    n = _write_statements(
+        folder,
+        passages,
+        rng,
+        lambda size, _: [_paragraph(rng, sentences, seen) for _ in range(size)],
+    )
+    return {"statements": n, "passages": passages}
+
+
+def _write_statements(
+    folder: Path,
+    passages: int,
+    rng: random.Random,
+    paragraphs: Callable[[int, int], list[str]],
+) -> int:
+    """Statements of 10–30 paragraphs until ``passages`` are written, with a sidecar of
+    synthetic metadata; ``paragraphs(size, written)`` gives each statement's paragraphs.
+    Returns the number of statements."""
     folder.mkdir(parents=True, exist_ok=True)
     sidecar: dict[str, dict[str, str]] = {}
-    seen: set[str] = set()
     written = n = 0
     while written < passages:
         n += 1
         size = min(rng.randint(*PASSAGES_PER_STATEMENT), passages - written)
-        paragraphs = [_paragraph(rng, sentences, seen) for _ in range(size)]
         name = f"syn_{n:05d}.txt"
-        (folder / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        text = "\n\n".join(paragraphs(size, written))
+        (folder / name).write_text(text + "\n", encoding="utf-8")
         sidecar[name] = {
             "organization": f"Synthetic Party {rng.randint(1, 20)}",
             "date": f"{rng.randint(1990, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
@@ -71,7 +90,7 @@ def write_corpus(folder: Path, passages: int, seed: int = 6) -> dict[str, int]:
         }
         written += size
     (folder / "statements.json").write_text(json.dumps(sidecar, indent=0), encoding="utf-8")
-    return {"statements": n, "passages": written}
+    return n
 
 
 def passage_texts(folder: Path) -> list[str]:
@@ -97,20 +116,5 @@ def write_reuse_corpus(folder: Path, passages: int, source: Path, seed: int = 7)
         rng.shuffle(batch)
         order += batch
     order = order[:passages]
-    folder.mkdir(parents=True, exist_ok=True)
-    sidecar: dict[str, dict[str, str]] = {}
-    written = n = 0
-    while written < passages:
-        n += 1
-        size = min(rng.randint(*PASSAGES_PER_STATEMENT), passages - written)
-        paragraphs = order[written : written + size]
-        name = f"syn_{n:05d}.txt"
-        (folder / name).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-        sidecar[name] = {
-            "organization": f"Synthetic Party {rng.randint(1, 20)}",
-            "date": f"{rng.randint(1990, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            "title": f"Synthetic statement {n}",
-        }
-        written += size
-    (folder / "statements.json").write_text(json.dumps(sidecar, indent=0), encoding="utf-8")
-    return {"statements": n, "passages": written, "distinct_texts": len(set(order))}
+    n = _write_statements(folder, passages, rng, lambda size, at: order[at : at + size])
+    return {"statements": n, "passages": passages, "distinct_texts": len(set(order))}
