@@ -44,22 +44,3 @@ def bundled(
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests first, then the gradio_client API tests.
-
-    Each module serves its own Gradio app in this process. After the API module's app has
-    run and closed, the browser module's app (a second app in the same process) did not
-    show one `gr.Warning` toast in the page (seen 3 times in full runs, reproducible with
-    `pytest tests/test_ui_api.py tests/test_ui_browser.py`). `rag ui` serves exactly one
-    app per process, so users never meet this; the cause inside Gradio is not found yet.
-    """
-    order = {"test_ui_browser.py": 0, "test_ui_api.py": 1}
-    ui = [i for i in items if i.path.name in order]
-    if not ui:
-        return
-    rest = [i for i in items if i.path.name not in order]
-    first = items.index(ui[0])
-    ui.sort(key=lambda i: order[i.path.name])  # stable: keeps each module's own order
-    items[:] = rest[:first] + ui + rest[first:]

@@ -192,10 +192,10 @@ def test_ask_then_open_a_citation(app: tuple[Services, str], page: Any, artifact
     page.click("text=Was the latest answer helpful?")
     page.get_by_label("Comment (optional)").fill("useful quotes")
     page.click("text=👍 Helpful")
-    deadline = time.time() + 10
-    while not services.settings.feedback_path.exists() and time.time() < deadline:
-        time.sleep(0.1)
-    record = json.loads(services.settings.feedback_path.read_text().splitlines()[-1])
+    path, deadline = services.settings.feedback_path, time.time() + 10
+    while not (path.exists() and path.read_text().endswith("\n")) and time.time() < deadline:
+        time.sleep(0.1)  # the file is created by the append, then the line is written
+    record = json.loads(path.read_text().splitlines()[-1])
     assert record["helpful"] is True and record["comment"] == "useful quotes"
     assert record["question"] == "How many US soldiers had died?"
 
@@ -206,6 +206,10 @@ def test_ask_then_open_a_citation(app: tuple[Services, str], page: Any, artifact
 
 def test_example_question_and_abstention(page: Any, app: tuple[Services, str]) -> None:
     _open(page, app[1])
+    # Open the filters now: Gradio mounts a closed accordion's fields when it opens and
+    # then syncs their values, which can wipe text typed in the same instant.
+    page.click("text=Filters")
+    page.get_by_label("Since").wait_for()
     page.click("button:has-text('What is the Quds Force?')")
     page.wait_for_selector(ANSWERED)
     assert page.locator("#rag-citations-panel .rag-card-cite").count() >= 1
@@ -218,7 +222,6 @@ def test_example_question_and_abstention(page: Any, app: tuple[Services, str]) -
     assert page.locator("#rag-citations-panel .rag-card-cite").count() == 0
     # a bad filter: a one-line warning, the question kept for editing, no answer added
     answers = page.locator("#rag-chat .rag-answer").count()
-    page.click("text=Filters")
     page.get_by_label("Since").fill("last spring")
     page.fill("#rag-question textarea", "What is the Quds Force?")
     page.keyboard.press("Enter")
