@@ -185,10 +185,10 @@ class Ingestor:
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
-        report.orphans_removed = self.store.delete_orphans()
+        existing = {s.statement_id: s for s in self.store.statements()}
+        report.orphans_removed = self.store.delete_orphans(existing)  # one listing for both
         files, problems = discover(paths)
         report.outcomes.extend(problems)
-        existing = {s.statement_id: s for s in self.store.statements()}
         known = {s.path: sid for sid, s in existing.items() if s.path}  # path -> its id
         taken: dict[str, str] = {}  # ids claimed in this run -> path
         window: list[FileOutcome | _Prepared] = []

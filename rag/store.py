@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
@@ -412,12 +412,15 @@ class ChromaStore:
         for i in range(0, len(ids), batch):
             self._op("passages", "delete", ids=list(ids[i : i + batch]))
 
-    def delete_orphans(self) -> int:
-        """Drop passages whose statement record is missing (left by an interrupted run)."""
-        known = {s.statement_id for s in self.statements()}
-        orphans = [
-            pid for pid, meta in self.iter_passage_meta() if meta.get("statement_id") not in known
-        ]
+    def delete_orphans(self, known: Collection[str] | None = None) -> int:
+        """Drop passages whose statement record is missing (left by an interrupted run).
+
+        ``known``: the ids of the statement records, when the caller has just listed them.
+        One id-only read finds the orphans; no passage metadata is transferred."""
+        if known is None:
+            known = [s.statement_id for s in self.statements()]
+        where = {"statement_id": {"$nin": sorted(known)}} if known else None
+        orphans = self._op("passages", "get", where=where, include=[])["ids"]
         self._delete_passages(orphans)
         return len(orphans)
 
@@ -430,15 +433,6 @@ class ChromaStore:
                 "count",
             )
         )
-
-    def iter_passage_meta(self, page: int = 5000) -> Iterator[tuple[str, dict[str, Any]]]:
-        offset = 0
-        while True:
-            got = self._op("passages", "get", include=["metadatas"], limit=page, offset=offset)
-            if not got["ids"]:
-                return
-            yield from zip(got["ids"], got["metadatas"])
-            offset += len(got["ids"])
 
     def iter_passages(self, page: int = 5000) -> Iterator[Passage]:
         """All passages (text and offsets), in pages."""
