@@ -58,11 +58,9 @@ class Filters(BaseModel):
 
     statement_ids: list[str] = Field(default_factory=list)
     organization: str | None = None
+    author: str | None = None
     since: str | None = None
     until: str | None = None
-
-    def is_empty(self) -> bool:
-        return not (self.statement_ids or self.organization or self.since or self.until)
 
 
 class Citation(BaseModel):
@@ -122,6 +120,22 @@ class StatementRef(BaseModel):
     title: str | None = None
 
 
+class QuoteGroup(BaseModel):
+    """The quotes of one statement, in answer order (compare mode: one column each)."""
+
+    statement_id: str
+    label: str = Field(description="Short: who said it and when")
+    title: str | None = None
+    citations: list[int] = Field(default_factory=list, description="The [n] of its quotes")
+
+
+class Segment(BaseModel):
+    """A piece of generated (LLM) prose and the citations it refers to."""
+
+    text: str
+    refs: list[int] = Field(default_factory=list)
+
+
 class Answer(BaseModel):
     """The result of a question: quotes with numbered citations, or an abstention."""
 
@@ -141,6 +155,16 @@ class Answer(BaseModel):
         default=None, description="How a follow-up was understood, when it differs"
     )
     filters: Filters = Field(default_factory=Filters)
+    groups: list[QuoteGroup] = Field(
+        default_factory=list, description="The citations grouped per statement, in order"
+    )
+    topic: str | None = Field(default=None, description="Compare mode: the topic compared")
+    scope: str | None = Field(
+        default=None, description="What was searched, e.g. 'all 20 statements' or a speaker"
+    )
+    segments: list[Segment] = Field(
+        default_factory=list, description="Generated answers: the prose, piece by piece"
+    )
     notice: str | None = Field(default=None, description="One-line note, e.g. an LLM fallback")
     generated: bool = Field(default=False, description="True when an LLM wrote the answer text")
     unverified: list[str] = Field(
