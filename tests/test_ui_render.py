@@ -15,7 +15,8 @@ from rag.settings import Settings
 from ui import html
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
-from ui.web import _upload_name, auth_for, launch, parse_auth
+from ingest.uploads import upload_name
+from ui.web import auth_for, launch, parse_auth
 
 EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'
 PARAS = [
@@ -247,7 +248,7 @@ def test_feedback_appends_json_lines(settings: Settings) -> None:
     ],
 )
 def test_upload_names_are_sanitised(name: str, expected: str) -> None:
-    assert _upload_name(name) == expected
+    assert upload_name(name) == expected
 
 
 def test_public_address_requires_auth(tmp_path: Path) -> None:

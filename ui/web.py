@@ -44,8 +44,7 @@ from typing import Any
 import gradio as gr
 from gradio.helpers import Examples
 
-from ingest.pipeline import Ingestor
-from rag.dates import is_valid_date
+from ingest.uploads import UPLOAD_TYPES, ingest_uploads
 from rag.errors import RagError
 from rag.models import (
     Answer,
@@ -66,7 +65,6 @@ from ui.feedback import record_feedback
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-UPLOAD_TYPES = (".txt", ".md", ".html", ".pdf")
 EXAMPLES = [
     "What is the Quds Force?",
     "How many US soldiers had died?",
@@ -83,14 +81,6 @@ INTRO = (
     "Answers are made only of **verbatim quotes** from the ingested statements, each with "
     "its source. When the statements don't address a question, it says so."
 )
-
-
-def _upload_name(name: str) -> str:
-    """A safe file name for an upload: letters, digits, ``_ . -`` only, no path."""
-    base = Path(name.replace("\\", "/")).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:80] or "upload"
-    return f"{stem}{suffix}"
 
 
 class _Handlers:
@@ -408,43 +398,14 @@ class _Handlers:
     def _ingest_uploads(
         self, files: Sequence[str], meta: StatementMeta, progress: gr.Progress
     ) -> list[tuple[str, str]]:
-        """``(status, message)`` per file. Only a sanitised copy of each upload is read."""
-        if not files:
-            raise RagError("Choose one or more files first")
-        if meta.date and not is_valid_date(meta.date):
-            raise RagError(f"Not a date: {meta.date!r}", hint="use YYYY, YYYY-MM or YYYY-MM-DD")
-        limit = self.settings.max_upload_mb * 1024 * 1024
-        lines: list[tuple[str, str]] = []
-        saved: list[Path] = []
-        self.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-        for item in files:
-            source = Path(item)
-            name = _upload_name(source.name)
-            if Path(name).suffix not in UPLOAD_TYPES:
-                lines.append(("skipped", f"{name}: only {' '.join(UPLOAD_TYPES)} files"))
-            elif source.stat().st_size > limit:
-                lines.append(("skipped", f"{name}: larger than {self.settings.max_upload_mb} MB"))
-            else:
-                target = self.settings.uploads_dir / name
-                shutil.copyfile(source, target)
-                saved.append(target)
-        if not saved:
-            return lines
-        progress(0, desc="Ingesting")
-
         def step(done: int, total: int, path: Path) -> None:
             progress((done, total), desc=f"Ingested {path.name}")
 
-        ingestor = Ingestor(self.settings, self.services.store, self.services.embedder)
-        report = ingestor.run(saved, meta, progress=step, wait=30.0)
-        logger.info("uploaded: %s", report.summary())
-        for o in report.outcomes:
-            name = Path(o.path).name
-            if o.status == "skipped":
-                lines.append(("skipped", f"{name}: {o.reason}"))
-            else:
-                lines.append((o.status, f"{name} → {o.statement_id} ({o.passages} passages)"))
-        return lines
+        progress(0, desc="Ingesting")
+        services = self.services
+        return ingest_uploads(
+            self.settings, services.store, services.embedder, files, meta, progress=step
+        )
 
 
 @dataclass
