@@ -30,7 +30,6 @@ from __future__ import annotations
 import atexit
 import ipaddress
 import logging
-import re
 import shutil
 import tempfile
 import time
@@ -44,6 +43,7 @@ from typing import Any
 import gradio as gr
 from gradio.helpers import Examples
 
+from ingest.pipeline import Ingestor
 from ingest.uploads import UPLOAD_TYPES, ingest_uploads
 from rag.errors import RagError
 from rag.models import (
