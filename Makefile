@@ -4,23 +4,36 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
-# torch is pinned to the CPU build (an unpinned torch pulls several GB of CUDA packages):
-PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+# torch is pinned to the CPU build (an unpinned torch pulls several GB of CUDA packages).
+# pip prints what it collects, so a first install (several minutes) shows its progress.
+PIP    := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt
+LINTED := rag ingest ui tests evals benchmarks
 
-.PHONY: run test install install-test chromium lint bench evals clean
+.PHONY: run test install install-test chromium lint lint-only bench evals clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.torch: $(BIN)/python constraints.txt
+	@echo "Installing PyTorch 2.13.0 (CPU build) into $(VENV)…"
 	$(PIP) torch==2.13.0
 	@touch $@
 
-install: $(VENV)/.torch
+# Installed again only when pyproject.toml or constraints.txt change (the stamps), so a
+# second `make run` starts the app in seconds.
+$(VENV)/.installed: $(VENV)/.torch pyproject.toml constraints.txt
+	@echo "Installing Statements Q&A and its dependencies into $(VENV)…"
 	$(PIP) -e .
+	@touch $@
 
-install-test: $(VENV)/.torch
+$(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml constraints.txt
+	@echo "Installing Statements Q&A with its test and lint tools into $(VENV)…"
 	$(PIP) -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-dev
 
 # Headless Chromium from Debian for the browser tests (Playwright's own download is not used).
 chromium:
@@ -32,14 +45,19 @@ run: install
 	$(BIN)/rag ui --host $(HOST) --port $(PORT)
 
 test: install-test chromium
+	$(MAKE) --no-print-directory lint-only
 	$(BIN)/python -m pytest tests evals
 
 evals: install-test
 	$(BIN)/python -m pytest evals
 
 lint: install-test
-	$(BIN)/ruff check rag ingest ui tests evals benchmarks
-	$(BIN)/ruff format --check rag ingest ui tests evals benchmarks
+	$(MAKE) --no-print-directory lint-only
+
+# ruff and mypy are pinned in pyproject.toml's dev extra, so CI lints like a developer.
+lint-only:
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy rag ingest
 
 bench: install-test

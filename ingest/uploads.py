@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag.dates import is_valid_date
-from rag.embeddings import Embedder
+from rag.embeddings import PassageEmbedder
 from rag.errors import RagError
 from rag.models import StatementMeta
 from rag.settings import Settings
@@ -34,7 +34,7 @@ def upload_name(name: str) -> str:
 def ingest_uploads(
     settings: Settings,
     store: ChromaStore,
-    embedder: Embedder,
+    embedder: PassageEmbedder,
     files: Sequence[str | Path],
     meta: StatementMeta,
     progress: Progress | None = None,

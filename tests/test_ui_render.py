@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from ingest.uploads import upload_name
 from rag.errors import RagError
 from rag.models import Answer, Citation, Statement, StatementRef
 from rag.settings import Settings
 from ui import html
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
-from ingest.uploads import upload_name
 from ui.web import auth_for, launch, parse_auth
 
 EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'

@@ -155,7 +155,6 @@ def _dump(home: str) -> None:
     from pathlib import Path
 
     from conftest import dump_store  # this folder is sys.path[0]
-
     from rag.settings import Settings
     from rag.store import ChromaStore
 
