@@ -93,3 +93,17 @@ def test_metrics_count_false_abstentions_and_stages() -> None:
     assert row["abstention_recall"] == 1.0
     assert row["abstention_precision"] == 0.5
     assert row["lost_abstention"] == 1 and row["evidence_at_3"] == 0.5
+
+
+def test_a_result_dumps_as_json_and_renders() -> None:
+    import json
+
+    from evals.devsets.report import render
+
+    case = _case("fact", {"a": "taxes must rise"})
+    result = _run(case, [_shown("a", "Alpha says taxes must rise.")], [_shown("a", TEXTS["a"])])
+    row = json.loads(json.dumps(result.record()))
+    assert row["quotes"][0]["evidence"] and row["retrieved"][0]["evidence"]
+    assert row["stage"] is None and row["retrieval_rank"] == 1
+    markdown = render({"debates2019": [result]})
+    assert "### debates2019:" in markdown and "| fact | dev | 1 |" in markdown
