@@ -10,7 +10,7 @@ import yaml
 
 EVALS_DIR = Path(__file__).resolve().parent
 CASES_PATH = EVALS_DIR / "cases.yaml"
-KINDS = (
+BUNDLED_KINDS = (
     "fact",
     "paraphrase",
     "name_number",
@@ -20,6 +20,19 @@ KINDS = (
     "filtered",
     "unanswerable",
 )
+# Kinds of the development sets (evals/devsets/): ``speaker`` names a candidate whose quote
+# must answer; ``off_topic`` is about nothing in the set; ``not_addressed`` sounds on-topic
+# but the named speaker never says it; ``squad_*`` are SQuAD 2.0's own questions.
+DEVSET_KINDS = (
+    "number",
+    "speaker",
+    "off_topic",
+    "not_addressed",
+    "squad_answerable",
+    "squad_unanswerable",
+)
+KINDS = BUNDLED_KINDS + DEVSET_KINDS
+UNANSWERABLE_KINDS = frozenset({"unanswerable", "off_topic", "not_addressed", "squad_unanswerable"})
 MULTI_STATEMENT_KINDS = frozenset({"both", "compare"})
 
 
@@ -48,6 +61,9 @@ class Case:
     history: tuple[str, ...] = ()
     filters: dict[str, Any] = field(default_factory=dict)
     compare: bool | None = None
+    speaker: str | None = None
+    absent: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()
 
     @property
     def evidence(self) -> tuple[str, ...]:
@@ -63,21 +79,21 @@ class Case:
         return self.kind in MULTI_STATEMENT_KINDS and len(self.gold) > 1
 
 
-def _gold(case_id: str, raw: dict[str, Any]) -> Gold:
+def _gold(case_id: str, raw: dict[str, Any], paragraphs: bool = True) -> Gold:
     try:
         gold = Gold(
             statement_id=str(raw["statement_id"]),
-            paragraphs=tuple(int(n) for n in raw["paragraphs"]),
+            paragraphs=tuple(int(n) for n in raw.get("paragraphs") or ()),
             evidence=tuple(str(ev) for ev in raw["evidence"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CaseFileError(f"case {case_id}: malformed gold entry {raw!r}") from exc
-    if not gold.paragraphs or not gold.evidence:
+    if (paragraphs and not gold.paragraphs) or not gold.evidence:
         raise CaseFileError(f"case {case_id}: gold needs paragraphs and evidence")
     return gold
 
 
-def _case(raw: dict[str, Any]) -> Case:
+def _case(raw: dict[str, Any], paragraphs: bool = True) -> Case:
     case_id = str(raw.get("id") or "")
     if not case_id:
         raise CaseFileError(f"a case has no id: {raw!r}")
@@ -86,7 +102,7 @@ def _case(raw: dict[str, Any]) -> Case:
         raise CaseFileError(f"case {case_id}: unknown kind {kind!r} (one of {', '.join(KINDS)})")
     if not raw.get("question"):
         raise CaseFileError(f"case {case_id}: no question")
-    gold = tuple(_gold(case_id, g) for g in raw.get("gold") or ())
+    gold = tuple(_gold(case_id, g, paragraphs) for g in raw.get("gold") or ())
     answerable = bool(raw.get("answerable", True))
     if answerable != bool(gold):
         raise CaseFileError(f"case {case_id}: answerable cases need gold, others must have none")
@@ -100,15 +116,20 @@ def _case(raw: dict[str, Any]) -> Case:
         history=tuple(str(q) for q in raw.get("history") or ()),
         filters=dict(raw.get("filters") or {}),
         compare=None if compare is None else bool(compare),
+        speaker=None if raw.get("speaker") is None else str(raw["speaker"]),
+        absent=tuple(str(t) for t in raw.get("absent") or ()),
     )
 
 
-def load_cases(path: Path = CASES_PATH) -> list[Case]:
-    """All cases in file order; raises ``CaseFileError`` naming the first bad one."""
+def load_cases(path: Path = CASES_PATH, paragraphs: bool = True) -> list[Case]:
+    """All cases in file order; raises ``CaseFileError`` naming the first bad one.
+
+    ``paragraphs=False`` (development sets): gold entries may omit their paragraph numbers;
+    retrieval is then scored by evidence substring in the retrieved passages."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(raw, list):
         raise CaseFileError(f"{path}: expected a list of cases")
-    cases = [_case(item) for item in raw]
+    cases = [_case(item, paragraphs) for item in raw]
     seen: set[str] = set()
     for case in cases:
         if case.id in seen:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from evals.cases import Case, load_cases
+from evals.devsets.session import DevsetRuns
 from evals.harness import EvalRun, bundled_services, load_thresholds, run_cases
 from evals.report import REPORTS_DIR, build_report, load_baseline, write_report
 from rag.embeddings import SentenceTransformerEmbedder
@@ -49,3 +50,24 @@ def eval_run(
     report = build_report(results, floors, load_baseline(), labels)
     md_path, json_path = write_report(report, REPORTS_DIR)
     yield EvalRun(results, report, md_path, json_path)
+
+
+# -- development sets (evals/devsets/) ----------------------------------------------------
+
+_DEVSETS: list[DevsetRuns] = []
+
+
+@pytest.fixture(scope="session")
+def devsets(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> DevsetRuns:
+    """Each development set ingested and answered once per session, on first use."""
+    runs = DevsetRuns(tmp_path_factory.mktemp, embedder, REPORTS_DIR)
+    _DEVSETS.append(runs)
+    return runs
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The development-set section goes after the bundled report, whichever ran first."""
+    for runs in _DEVSETS:
+        runs.write_report()

@@ -51,22 +51,29 @@ class EvalRun:
     json: Path
 
 
-def bundled_services(home: Path, embedder: Any = None) -> Services:
-    """Services over a fresh ingest of the bundled statements in ``home``."""
-    from ingest.pipeline import BUNDLED_CORPUS, Ingestor
+def ingested_services(home: Path, paths: Sequence[Path], embedder: Any = None) -> Services:
+    """Services over a fresh ingest of ``paths`` (files or folders) in ``home``."""
+    from ingest.pipeline import Ingestor
     from rag.service import build_services
     from rag.settings import Settings
 
     settings = Settings(home=home)
     services = build_services(settings, embedder=embedder)
-    report = Ingestor(settings, services.store, services.embedder).run([BUNDLED_CORPUS])
+    report = Ingestor(settings, services.store, services.embedder).run(list(paths))
     if report.skipped:
-        raise RuntimeError(f"ingest skipped bundled files: {report.summary()}")
+        raise RuntimeError(f"ingest skipped files: {report.summary()}")
     services.catalog.invalidate()
     return services
 
 
-class _Texts:
+def bundled_services(home: Path, embedder: Any = None) -> Services:
+    """Services over a fresh ingest of the bundled statements in ``home``."""
+    from ingest.pipeline import BUNDLED_CORPUS
+
+    return ingested_services(home, [BUNDLED_CORPUS], embedder)
+
+
+class StatementTexts:
     """Statement clean texts, fetched once: the ground truth every quote is checked against."""
 
     def __init__(self, services: Services) -> None:
@@ -93,9 +100,9 @@ class _Texts:
         ]
 
 
-def run_case(services: Services, case: Case, texts: _Texts | None = None) -> CaseResult:
+def run_case(services: Services, case: Case, texts: StatementTexts | None = None) -> CaseResult:
     """Answer the case's history (oldest first), then its question; score the last answer."""
-    texts = texts or _Texts(services)
+    texts = texts or StatementTexts(services)
     answerer = services.answerer
     filters = Filters(**case.filters)
     history: list[Answer] = []
@@ -138,7 +145,7 @@ def run_cases(services: Services, cases: Sequence[Case]) -> list[CaseResult]:
     """Every case in order. One unscored question first, so that no case's latency
     includes building the keyword index."""
     services.answerer.answer(WARM_UP)
-    texts = _Texts(services)
+    texts = StatementTexts(services)
     results = [run_case(services, case, texts) for case in cases]
     logger.info("ran %d eval cases", len(results))
     return results
@@ -148,13 +155,29 @@ def run_cases(services: Services, cases: Sequence[Case]) -> list[CaseResult]:
 
 
 def load_thresholds(path: Path = THRESHOLDS_PATH) -> dict[str, float]:
-    """The ``[floors]`` table: metric name -> lowest acceptable value."""
+    """The ``[floors]`` table: metric name -> lowest acceptable value (its sub-tables,
+    ``[floors.<devset>]``, are the development sets': see ``load_devset_bounds``)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    floors = {str(k): float(v) for k, v in data.get("floors", {}).items()}
+    floors = {
+        str(k): float(v) for k, v in data.get("floors", {}).items() if not isinstance(v, dict)
+    }
     unknown = set(floors) - set(METRICS)
     if unknown:
         raise ValueError(f"{path}: unknown metric(s) {', '.join(sorted(unknown))}")
     return floors
+
+
+def load_devset_bounds(path: Path = THRESHOLDS_PATH) -> dict[str, dict[str, tuple[str, float]]]:
+    """Per development set: metric -> (">=", floor) from ``[floors.<set>]`` and
+    (``"<="``, ceiling) from ``[ceilings.<set>]`` (metrics where lower is better)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    bounds: dict[str, dict[str, tuple[str, float]]] = {}
+    for table, op in (("floors", ">="), ("ceilings", "<=")):
+        for name, values in data.get(table, {}).items():
+            if isinstance(values, dict):
+                for metric, value in values.items():
+                    bounds.setdefault(str(name), {})[str(metric)] = (op, float(value))
+    return bounds
 
 
 # -- command line --------------------------------------------------------------------------

@@ -1,0 +1,172 @@
+"""Answer a development set through the public API and record what each stage did.
+
+Only ``Answerer.answer`` and ``Answerer.search`` are used (the refactor keeps both stable):
+the answer gives the quotes (with scores) or the abstention; ``search`` with ``k=20`` shows
+whether the evidence was retrievable at all, so that a failure can be put on a stage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evals.cases import Case
+from evals.devsets import DevSet, split_of
+from evals.devsets.scoring import Located, locate, score
+from evals.harness import StatementTexts, ingested_services
+from rag.models import Answer, Citation, Filters
+from rag.service import Services
+
+logger = logging.getLogger(__name__)
+
+SEARCH_K = 20
+WARM_UP = "What do the statements say?"
+
+
+@dataclass
+class Shown:
+    """A quote (or passage) as the system showed it."""
+
+    statement_id: str
+    paragraph: int
+    start: int
+    end: int
+    text: str
+    score: float
+    exact: bool = True
+    evidence: bool = False
+
+
+@dataclass
+class DevResult:
+    """One case of a development set: what the system did and how it scores."""
+
+    set: str
+    id: str
+    kind: str
+    split: str
+    question: str
+    answerable: bool
+    abstained: bool
+    resolved_question: str | None
+    quotes: list[Shown]
+    nearest: list[Shown]
+    retrieved: list[Shown]
+    latency_ms: float
+    quotes_exact: int = 0
+    quotes_total: int = 0
+    retrieval_rank: int | None = None  # first rank at which the evidence was retrieved
+    evidence_at_1: bool | None = None
+    evidence_at_3: bool | None = None
+    stage: str | None = None  # where a failed case was lost: retrieval/selection/abstention
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.stage is not None
+
+    def record(self) -> dict[str, Any]:
+        """A JSON-ready row (the ``dump`` format: features for fitting a model)."""
+
+        def shown(items: list[Shown]) -> list[dict[str, Any]]:
+            return [vars(s) for s in items]
+
+        return {
+            "set": self.set,
+            "id": self.id,
+            "kind": self.kind,
+            "split": self.split,
+            "question": self.question,
+            "resolved_question": self.resolved_question,
+            "answerable": self.answerable,
+            "abstained": self.abstained,
+            "latency_ms": self.latency_ms,
+            "retrieval_rank": self.retrieval_rank,
+            "evidence_at_1": self.evidence_at_1,
+            "evidence_at_3": self.evidence_at_3,
+            "stage": self.stage,
+            "quotes": shown(self.quotes),
+            "nearest": shown(self.nearest),
+            "retrieved": shown(self.retrieved),
+            **self.details,
+        }
+
+
+def devset_services(home: Path, devset: DevSet, embedder: Any = None) -> Services:
+    """Services over a fresh ingest of ``devset``'s statements in ``home``."""
+    return ingested_services(home, devset.files, embedder)
+
+
+class _Texts(StatementTexts):
+    """Clean statement texts, fetched once: what quotes and evidence are checked against."""
+
+    def shown(self, citations: Sequence[Citation]) -> list[Shown]:
+        return [
+            Shown(
+                c.statement_id,
+                c.paragraph,
+                c.start,
+                c.end,
+                c.quote,
+                round(float(c.score), 4),
+                exact=bool(c.quote) and self.get(c.statement_id)[c.start : c.end] == c.quote,
+            )
+            for c in citations
+        ]
+
+
+def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevResult:
+    """Answer the case's history, then its question; search; score."""
+    answerer = services.answerer
+    filters = Filters(**case.filters)
+    history: list[Answer] = []
+    for previous in case.history:
+        history.append(answerer.answer(previous, filters, history=history))
+    started = time.perf_counter()
+    answer = answerer.answer(case.question, filters, history=history, compare=case.compare)
+    latency_ms = (time.perf_counter() - started) * 1000
+    query = answer.resolved_question or answer.question
+    retrieved = [
+        Shown(
+            s.passage.statement_id,
+            s.passage.paragraph,
+            s.passage.start,
+            s.passage.end,
+            s.passage.text,
+            round(float(prior), 4),
+        )
+        for s, prior in answerer.search(query, k=SEARCH_K, filters=filters)
+    ]
+    quotes = texts.shown(answer.citations)
+    nearest = texts.shown(answer.nearest)
+    result = DevResult(
+        set=devset,
+        id=case.id,
+        kind=case.kind,
+        split=split_of(case.id),
+        question=case.question,
+        answerable=case.answerable,
+        abstained=answer.abstained,
+        resolved_question=answer.resolved_question,
+        quotes=quotes,
+        nearest=nearest,
+        retrieved=retrieved,
+        latency_ms=round(latency_ms, 2),
+        quotes_exact=sum(q.exact for q in quotes + nearest),
+        quotes_total=len(quotes + nearest),
+    )
+    located: Located = locate(case, texts.get)
+    return score(case, result, located)
+
+
+def run_devset(services: Services, devset: DevSet, cases: Sequence[Case]) -> list[DevResult]:
+    """Every case in order, after one unscored warm-up question."""
+    services.answerer.answer(WARM_UP)
+    texts = _Texts(services)
+    results = [run_case(services, devset.name, case, texts) for case in cases]
+    logger.info("ran %d %s cases", len(results), devset.name)
+    return results
