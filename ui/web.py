@@ -215,7 +215,7 @@ class _Handlers:
                     if first_text is None:
                         first_text = time.perf_counter() - started
                     text += event.text
-                    content = html.streaming_message(text, citations)
+                    content = html.streaming_message(text)
                     pending[-1] = {"role": "assistant", "content": content}
                 elif isinstance(event, DoneEvent):
                     answer = event.answer
