@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from ingest.uploads import upload_name
-from rag.errors import RagError
+from rag.errors import EmptyStoreError, InvalidFilterError, RagError
 from rag.models import Answer, Citation, QuoteGroup, Segment, Statement, StatementRef
 from rag.settings import Settings
-from ui import html
-from ui.cli import _readable
+from ui import html, toasts
+from ui.auth import LoginThrottle
+from ui.downloads import ExportFolder
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
+from ui.text import readable
 from ui.view import groups_or_derived
-from ui.web import auth_for, launch, parse_auth
+from ui.web import auth_for, launch, parse_auth, serve
 
 EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'
 PARAS = [
@@ -28,6 +34,12 @@ PARAS = [
     f"A hostile paragraph: {EVIL} ends here.",
 ]
 TEXT = "\n\n".join(PARAS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _span(text: str, needle: str) -> tuple[int, int]:
@@ -291,7 +303,7 @@ def _faces(answer: Answer) -> dict[str, str]:
     return {
         "html": html.answer_message(answer),
         "markdown": conversation_markdown([answer]),
-        "cli": _readable(answer),
+        "cli": readable(answer),
     }
 
 
@@ -401,3 +413,111 @@ def test_groups_bridge_derives_groups_in_citation_order() -> None:
     assert derived[1].title == "T" and derived[0].label == "Example Party, 2020-01-03"
     given = [QuoteGroup(statement_id="x", label="X", citations=[1])]
     assert groups_or_derived(_answer(a, groups=given)) == given
+
+
+# -- hardening (issue 15) and rough edges (issue 13) -------------------------------------
+
+
+def test_toasts_escape_what_they_interpolate(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(toasts.gr, "Warning", shown.append)
+    monkeypatch.setattr(toasts.gr, "Info", shown.append)
+    form = '<form action="https://evil.example"><input type="password" name="p"></form>'
+    toasts.warn(toasts.unknown_statement(form))
+    toasts.info(f"Organization {form} ready")
+    assert len(shown) == 2
+    for message in shown:
+        assert "<form" not in message and "<input" not in message
+        assert "&lt;form" in message
+
+
+def test_web_errors_name_no_cli_command() -> None:
+    message = toasts.unknown_statement("no-such-statement")
+    assert "no-such-statement" in message and "rag " not in message and "Sources tab" in message
+    hinted = InvalidFilterError("Unknown statement id: x", hint="`rag sources` lists them")
+    assert toasts.for_web(hinted) == (
+        "Unknown statement id: x (the Sources tab lists the ingested statements)"
+    )
+    empty = EmptyStoreError("No statements have been ingested yet", hint="run `rag ingest` first")
+    assert "`rag" not in toasts.for_web(empty) and "Sources tab" in toasts.for_web(empty)
+    plain = RagError("Not a date: 'last spring'", hint="use YYYY[-MM[-DD]]")
+    assert toasts.for_web(plain) == str(plain)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [
+        ("120", "40", "ends before it starts (120–40)"),
+        ("10", "99999", "lies outside this statement"),
+        ("-5", "10", "lies outside this statement"),
+        ("abc", "12", "not numbers"),
+        ("10", None, "only one end"),
+    ],
+)
+def test_viewer_says_why_a_deep_link_highlights_nothing(
+    start: str | None, end: str | None, why: str
+) -> None:
+    statement = Statement(statement_id="stmt_1", source="s.txt", content_hash="h", text=TEXT)
+    markup = html.statement_viewer(statement, start, end)
+    assert "<mark" not in markup and "rag-link-note" in markup
+    assert why in markup and "showing the whole statement" in markup
+    good = html.statement_viewer(statement, *map(str, _span(TEXT, QUOTE)))
+    assert "<mark" in good and "rag-link-note" not in good
+    assert "rag-link-note" not in html.statement_viewer(statement)
+
+
+def test_failed_logins_lock_the_name_out() -> None:
+    now = [1000.0]
+    check = LoginThrottle([("alice", "s3cret")], free=3, base=1.0, clock=lambda: now[0])
+    assert check("alice", "s3cret")
+    assert not any(check("alice", f"guess{i}") for i in range(300))
+    # 3 free failures, then one counted failure per lockout: 300 tries cost 1 s, not 300
+    assert check.locked_for("alice") == pytest.approx(1.0)
+    assert not check("alice", "s3cret")  # refused unchecked while locked out
+    now[0] += 1.01
+    assert not check("alice", "wrong")
+    assert check.locked_for("alice") == pytest.approx(2.0)  # doubled
+    now[0] += 2.01
+    assert check("alice", "s3cret")  # a success clears the count
+    assert check.locked_for("alice") == 0
+    assert not check("nobody", "x") and not check("alice", "")
+
+
+def test_guessing_across_names_is_throttled_too() -> None:
+    now = [0.0]
+    check = LoginThrottle([("alice", "s3cret")], free=3, free_any=5, clock=lambda: now[0])
+    for i in range(5):
+        assert not check(f"user{i}", "pw")
+    assert check.locked_for("someone-else") == 0
+    assert not check("user5", "pw")
+    assert check.locked_for("someone-else") > 0 and not check("alice", "s3cret")
+    now[0] += 10_000  # a quiet spell forgets the failures
+    assert check("alice", "s3cret")
+
+
+def test_exports_stay_in_one_folder_and_old_ones_go(tmp_path: Path) -> None:
+    folder = ExportFolder(tmp_path / "exports", keep=3, max_age=3600)
+    paths = [folder.write("conversation.md", f"turn {i}") for i in range(5)]
+    assert all(p.parent.parent == folder.root for p in paths)
+    assert paths[-1].read_text(encoding="utf-8") == "turn 4"
+    assert len(list(folder.root.iterdir())) == 3  # the newest only
+    old = paths[-1].parent
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    folder.write("conversation.md", "later")
+    assert not old.exists()
+    folder.remove()
+    assert not folder.root.exists()
+
+
+def test_serve_does_not_advertise_share_links(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with gr.Blocks() as demo:
+        gr.Markdown("hello")
+    try:
+        url = serve(demo, Settings(home=tmp_path), port=_free_port())
+    finally:
+        demo.close()
+    out = capfd.readouterr()
+    assert url.startswith("http://127.0.0.1:")
+    assert "share=True" not in out.out + out.err

@@ -108,12 +108,36 @@ def _source(statement: Statement) -> str:
     return esc(source)
 
 
-def statement_viewer(statement: Statement, start: int | None = None, end: int | None = None) -> str:
-    """The whole clean text with ¶ numbers; ``text[start:end]`` highlighted."""
+def link_span(start: object, end: object, length: int) -> tuple[tuple[int, int] | None, str | None]:
+    """A deep link's ``start``/``end`` as a span of a text of ``length`` characters, or
+    ``None`` and a sentence saying why nothing can be highlighted (``None`` too when the
+    link names no passage at all)."""
+    given = [v for v in (start, end) if v not in (None, "")]
+    if not given:
+        return None, None
+    why = "showing the whole statement without a highlight"
+    if len(given) == 1:
+        return None, f"The link gives only one end of its passage; {why}."
+    try:
+        a, b = int(str(start)), int(str(end))
+    except ValueError:
+        return None, f"The link's passage offsets are not numbers; {why}."
+    if a >= b:
+        return None, f"The link's passage ends before it starts ({a}–{b}); {why}."
+    if a < 0 or b > length:
+        return None, (
+            f"The link's passage ({a}–{b}) lies outside this statement "
+            f"({length} characters); {why}."
+        )
+    return (a, b), None
+
+
+def statement_viewer(statement: Statement, start: object = None, end: object = None) -> str:
+    """The whole clean text with ¶ numbers; ``text[start:end]`` highlighted, or (a bad
+    deep link) a note saying why nothing is."""
     text = statement.text or ""
-    span = None
-    if start is not None and end is not None and 0 <= start < end <= len(text):
-        span = (start, end)
+    span, problem = link_span(start, end, len(text))
+    note = f'<p class="rag-link-note" role="status">{esc(problem)}</p>' if problem else ""
     blocks = []
     for p in paragraphs(text):
         content = _highlight(text, p, span)
@@ -132,7 +156,7 @@ def statement_viewer(statement: Statement, start: int | None = None, end: int | 
         f'<div class="rag-viewer-head"><p class="rag-panel-title">{esc(heading(statement))}</p>'
         + (f'<p class="rag-meta">{meta}</p>' if meta and statement.title else "")
         + f'<p class="rag-meta">Source: {_source(statement)} · id {esc(statement.statement_id)}'
-        f" · {len(blocks)} paragraphs{link}</p></div>"
+        f" · {len(blocks)} paragraphs{link}</p>{note}</div>"
         f'<div class="rag-viewer-text">{"".join(blocks)}</div></div>'
     )
 
