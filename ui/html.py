@@ -79,7 +79,7 @@ def _quote(citation: Citation) -> str:
 
 def _group_head(group: QuoteGroup, css: str = "rag-source") -> str:
     """Who and when; the full title once, on its own line."""
-    title = f'<span class="rag-title">“{esc(group.title)}”</span>' if group.title else ""
+    title = f'<span class="rag-title">{esc(group.title)}</span>' if group.title else ""
     return f'<p class="{css}"><span class="rag-label">{esc(group.label)}</span></p>' + (
         f'<p class="rag-meta">{title}</p>' if title else ""
     )
@@ -126,7 +126,7 @@ def _compare(answer: Answer) -> str:
 
 
 def _missing_column(ref: StatementRef) -> str:
-    title = f'<p class="rag-meta">“{esc(ref.title)}”</p>' if ref.title else ""
+    title = f'<p class="rag-meta rag-title">{esc(ref.title)}</p>' if ref.title else ""
     return (
         f'<div class="rag-col rag-col-missing"><p class="rag-col-head">{esc(ref.label)}</p>'
         f'{title}<p class="rag-status">Does not address this.</p></div>'
@@ -136,7 +136,7 @@ def _missing_column(ref: StatementRef) -> str:
 def _generated(answer: Answer) -> str:
     """LLM prose, piece by piece: its text escaped, its references as citation links."""
     by_n = {c.n: c for c in answer.citations}
-    if not answer.segments:  # nothing typed to link: the text as it is, escaped
+    if not answer.segments:  # BRIDGE until the core fills segments: the text, escaped
         return f'<p class="rag-generated">{_lines(answer.answer)}</p>'
     pieces = []
     for segment in answer.segments:

@@ -44,7 +44,7 @@ def _card(citation: Citation, text: str | None, kind: str, first: bool = True) -
     about = ""
     if first and citation.title:
         about = (
-            f'<div class="rag-meta"><span class="rag-title">“{esc(citation.title)}”</span>'
+            f'<div class="rag-meta"><span class="rag-title">{esc(citation.title)}</span>'
             f'</div><div class="rag-meta">{meta_line(citation)}</div>'
         )
     return (
