@@ -372,3 +372,41 @@ def test_ask_batch_with_bad_filters_fails_once(home: Path) -> None:
         rag(home, "ask", "--json", "--batch", "-", "--organization", "Green Party", input=questions)
     )
     assert "Green Party" in line
+
+
+# -- wording ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("RAG_MIN_SCORE", "very high"), ("RAG_UI_CONCURRENCY", "-3")],
+)
+def test_bad_environment_value_is_one_line_naming_the_variable(
+    home: Path, variable: str, value: str
+) -> None:
+    result = CliRunner().invoke(app, ["sources"], env={"RAG_HOME": str(home), variable: value})
+    line = one_error_line(result)
+    assert line.startswith(f"error: {variable}={value}: ")
+    assert "validation error" not in line and "pydantic" not in line and "type=" not in line
+
+
+def test_ask_with_nothing_says_what_to_give(home: Path) -> None:
+    line = one_error_line(rag(home, "ask"))
+    assert "nothing to ask" in line and "--batch" in line and "not both" not in line
+
+
+def test_unknown_statement_is_worded_the_same_by_show_and_ask(home: Path) -> None:
+    shown = one_error_line(rag(home, "show", "no-such-statement"))
+    asked = one_error_line(
+        rag(home, "ask", "What is the Quds Force?", "--statement", "no-such-statement")
+    )
+    assert shown == asked
+    assert shown.startswith("error: Unknown statement id: no-such-statement")
+
+
+@pytest.mark.parametrize("command", ["ingest", "sources", "show", "ask"])
+def test_every_json_option_has_help(command: str) -> None:
+    result = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if "--json" in line)
+    assert line.split("--json", 1)[1].strip(), line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,18 @@ SEP = "000_750d3f795511808f"
 SWP = "004_82099dca89624f38"
 
 
+PREPARE_LOGS: list[logging.LogRecord] = []
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,7 +47,16 @@ def app(
     """The UI over its own copy of the bundled statements (the upload test writes to it)."""
     settings = Settings(home=tmp_path_factory.mktemp("ui-api-home"))
     services = build_services(settings, embedder=embedder)
-    prepare(services, ingest_if_empty=True)  # what `rag ui` does: the bundled statements
+    logs, logger = _Records(), logging.getLogger("ui.web")
+    level = logger.level
+    logger.addHandler(logs)
+    logger.setLevel(logging.DEBUG)
+    try:
+        prepare(services, ingest_if_empty=True)  # what `rag ui` does: the bundled statements
+    finally:
+        logger.removeHandler(logs)
+        logger.setLevel(level)
+    PREPARE_LOGS.extend(logs.records)
     assert {s.statement_id for s in services.store.statements()} == {SEP, SWP}
     demo = build_app(services, settings)
     url = serve(demo, settings, port=free_port(), quiet=True)
@@ -191,3 +213,10 @@ def test_upload_rejects_other_types(
     report, *_ = client.predict([handle_file(str(good))], "", "", "someday", "", api_name="/upload")
     assert "Not a date" in report and "rag-ingest-error" in report
     assert not (app[0].settings.uploads_dir / "fine.txt").exists()
+
+
+def test_first_run_ingest_is_logged_as_info(app: tuple[Services, str]) -> None:
+    """Ingesting the bundled statements into an empty store is expected, not a warning."""
+    messages = [(r.levelno, r.getMessage()) for r in PREPARE_LOGS]
+    assert any("ingesting the bundled statements" in m for _, m in messages), messages
+    assert all(level < logging.WARNING for level, _ in messages), messages

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
 
@@ -280,3 +280,48 @@ def test_hostile_text_is_shown_not_run(
         page.locator("#rag-chat img[src='x'], #rag-viewer img, #rag-citations-panel img").count()
         == 0
     )
+
+
+def test_bad_deep_links_say_why(page: Any, app: tuple[Services, str]) -> None:
+    """Reversed, out-of-range and non-numeric offsets open the statement and say why
+    nothing is highlighted; an unknown id and a crafted id show as text, in web words."""
+    services, url = app
+    length = len(services.store.statement(SEP).text or "")
+    for query, why in (
+        ("start=90&end=10", "ends before it starts"),
+        (f"start=10&end={length + 50}", "lies outside this statement"),
+        ("start=ten&end=twenty", "not numbers"),
+    ):
+        _open(page, f"{url}?statement={SEP}&{query}")
+        page.wait_for_selector(f"#rag-viewer .rag-link-note:has-text('{why}')")
+        assert page.locator("#rag-viewer mark.rag-cited").count() == 0
+        assert page.locator("#rag-viewer .rag-par").count() == 13
+    _open(page, f"{url}?statement=no-such-statement")
+    page.wait_for_selector("#rag-viewer .rag-empty:has-text('Sources tab')")
+    assert "rag sources" not in page.inner_text("#rag-viewer")
+    form = '<form id="phish"><input type="password" name="p"><button>Log in</button></form>'
+    _open(page, f"{url}?{urlencode({'statement': form})}")
+    page.wait_for_selector("#rag-viewer .rag-empty:has-text('phish')")
+    page.wait_for_timeout(500)  # the toast is up by now
+    assert page.locator("form#phish, input[type='password']").count() == 0
+    assert "<form" in page.inner_text("body")
+
+
+def test_filters_are_filled_on_load_and_messages_are_labelled_as_text(
+    page: Any, app: tuple[Services, str]
+) -> None:
+    _open(page, app[1])
+    page.click("text=Filters")
+    page.get_by_label("Organization").click()
+    page.wait_for_selector("[role='option']:has-text('Socialist Workers Party')")
+    page.keyboard.press("Escape")
+    _ask(page, "What is the Quds Force?")
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#rag-chat [aria-label]')]
+                 .some((el) => el.getAttribute('aria-label').includes('Quds Force'))"""
+    )
+    labels = page.evaluate(
+        "[...document.querySelectorAll('#rag-chat [aria-label]')]"
+        ".map((e) => e.getAttribute('aria-label'))"
+    )
+    assert labels and not [label for label in labels if "<" in label and "class=" in label]

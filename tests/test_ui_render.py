@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from ingest.uploads import upload_name
-from rag.errors import RagError
-from rag.models import Answer, Citation, Statement, StatementRef
+from rag.errors import EmptyStoreError, InvalidFilterError, RagError
+from rag.models import Answer, Citation, QuoteGroup, Segment, Statement, StatementRef
 from rag.settings import Settings
-from ui import html
+from ui import html, toasts
+from ui.auth import LoginThrottle
+from ui.downloads import ExportFolder
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
-from ui.web import auth_for, launch, parse_auth
+from ui.text import readable
+from ui.view import groups_or_derived
+from ui.web import auth_for, launch, parse_auth, serve
 
 EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'
 PARAS = [
@@ -26,6 +34,12 @@ PARAS = [
     f"A hostile paragraph: {EVIL} ends here.",
 ]
 TEXT = "\n\n".join(PARAS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _span(text: str, needle: str) -> tuple[int, int]:
@@ -125,7 +139,8 @@ def test_hostile_statement_text_is_escaped_everywhere() -> None:
     )
     for markup in (
         html.answer_message(answer),
-        html.streaming_message(answer.answer, answer.citations),
+        html.streaming_message(answer.answer),
+        html.streaming_message(EVIL),
         html.citations_panel(answer, {"stmt_1": TEXT}),
         html.statement_viewer(statement, citation.start, citation.end),
         html.user_message(EVIL),
@@ -199,12 +214,14 @@ def test_viewer_numbers_paragraphs_and_highlights_the_span() -> None:
     assert "<mark" not in html.statement_viewer(statement, 0, len(TEXT) + 5)
 
 
-def test_streaming_message_renders_partial_text() -> None:
-    citation = _citation(1, QUOTE)
-    partial = html.streaming_message("Example Party, 2020-01-03:\n", [citation])
+def test_streaming_message_shows_the_streamed_text_escaped_and_plain() -> None:
+    partial = html.streaming_message("Example Party, 2020-01-03:\n")
     assert "Example Party" in partial and "blockquote" not in partial
-    full = html.streaming_message(f"Example Party:\n“{QUOTE}” [1]\n", [citation])
-    assert "blockquote" in full
+    # while streaming nothing is parsed out of the text: no quote blocks, no links
+    full = html.streaming_message(f"Example Party:\n“{QUOTE}” [1]\n{EVIL}")
+    assert "rag-streaming" in full and "blockquote" not in full and "<a " not in full
+    assert "[1]" in full and html.esc(EVIL) in full and "\n" not in full
+    _no_live_markup(full)
 
 
 def test_export_numbers_footnotes_across_the_conversation() -> None:
@@ -274,3 +291,233 @@ def test_launch_refuses_a_public_address_before_loading_anything(tmp_path: Path)
     with pytest.raises(RagError, match="RAG_UI_AUTH"):
         launch(Settings(home=tmp_path / "home"), host="0.0.0.0", port=1)
     assert not (tmp_path / "home").exists()
+
+
+# -- typed rendering: every face renders the typed answer, never its text -------------
+
+LONG_TITLE = "A very long title " * 7 + "<i>that ends</i>"
+NOT_PARSED = "TEXT-THAT-NO-FACE-SHOWS [1] “fake quote” [2]"
+
+
+def _faces(answer: Answer) -> dict[str, str]:
+    return {
+        "html": html.answer_message(answer),
+        "markdown": conversation_markdown([answer]),
+        "cli": readable(answer),
+    }
+
+
+def test_groups_render_a_short_label_and_the_title_once_in_every_face() -> None:
+    a = _citation(1, QUOTE, title=LONG_TITLE)
+    b = _citation(2, "First paragraph opens the statement.", title=LONG_TITLE)
+    group = QuoteGroup(
+        statement_id="stmt_1", label="Example Party, 2020-01-03", title=LONG_TITLE, citations=[1, 2]
+    )
+    answer = Answer(
+        question="What does it say?",
+        abstained=False,
+        answer=NOT_PARSED,
+        citations=[a, b],
+        groups=[group],
+        scope="all 3 statements",
+        resolved_question="What does Example Party say?",
+    )
+    faces = _faces(answer)
+    for name, text in faces.items():
+        assert "TEXT-THAT-NO-FACE-SHOWS" not in text and "fake quote" not in text, name
+        assert "Understood as: What does Example Party say?" in text, name
+        assert "Searched: all 3 statements" in text, name
+        assert "Example Party, 2020-01-03" in text, name
+    markup = faces["html"]
+    assert markup.count("that ends") == 1 and markup.count("rag-quote-text") == 2
+    assert html.esc("<i>that ends</i>") in markup
+    _no_live_markup(markup)
+    panel = html.citations_panel(answer, {"stmt_1": TEXT})
+    assert panel.count("that ends") == 1 and panel.count("rag-card-cite") == 2
+    assert faces["cli"].count("that ends") == 1
+    assert "“The quoted sentence says *something* important.” [1]" in faces["cli"]
+    assert "[1] Example Party, 2020-01-03, ¶2" in faces["cli"]
+
+
+def test_compare_heading_names_the_topic_and_counts_separately() -> None:
+    a = _citation(1, QUOTE)
+    b = _citation(2, "First paragraph opens the statement.", statement_id="stmt_2")
+    answer = Answer(
+        question="What is the Quds Force?",
+        abstained=False,
+        answer=NOT_PARSED,
+        citations=[a, b],
+        compare=True,
+        topic="the Quds Force",
+        groups=[
+            QuoteGroup(statement_id="stmt_2", label="Second Party, 2021", citations=[2]),
+            QuoteGroup(statement_id="stmt_1", label="Example Party, 2020-01-03", citations=[1]),
+        ],
+        not_addressed=[StatementRef(statement_id="stmt_3", label="Third Party, 2021")],
+    )
+    for name, text in _faces(answer).items():
+        assert "Compared on: the Quds Force" in text, name
+        assert "2 statements address it; 1 does not" in text, name
+        assert "addresses What is the Quds Force" not in text, name
+        assert text.index("Second Party, 2021") < text.index("Example Party, 2020-01-03"), name
+    markup = html.answer_message(answer)
+    assert markup.count('class="rag-col"') == 2 and "rag-col-missing" in markup
+
+
+def test_generated_answers_render_segments_with_citation_links() -> None:
+    citation = _citation(1, QUOTE)
+    answer = Answer(
+        question="What does it say?",
+        abstained=False,
+        answer=NOT_PARSED,
+        citations=[citation],
+        generated=True,
+        segments=[
+            Segment(text=f"The party says it is important {EVIL}", refs=[1, 7]),
+            Segment(text=" and nothing more.", refs=[]),
+        ],
+        unverified=["a made-up quote"],
+    )
+    faces = _faces(answer)
+    markup = faces["html"]
+    _no_live_markup(markup)
+    assert html.esc(EVIL) in markup and ">[1]</a>" in markup and "[7]" not in markup
+    assert f'data-start="{citation.start}"' in markup
+    assert "1 generated quote(s) were not found verbatim" in markup
+    assert "[^1]" in faces["markdown"] and "\\<script\\>" in faces["markdown"]
+    assert "important" in faces["cli"] and "[1]" in faces["cli"] and "[7]" not in faces["cli"]
+    for name, text in faces.items():
+        assert "TEXT-THAT-NO-FACE-SHOWS" not in text, name
+
+
+def test_abstention_faces_say_so_and_show_the_scope() -> None:
+    answer = Answer(
+        question="Capital?",
+        abstained=True,
+        answer=NOT_PARSED,
+        nearest=[_citation(1, QUOTE)],
+        scope="statements of Example Party",
+    )
+    for name, text in _faces(answer).items():
+        assert "The statements don't address this question." in text.replace("&#x27;", "'"), name
+        assert "Searched: statements of Example Party" in text, name
+        assert "TEXT-THAT-NO-FACE-SHOWS" not in text, name
+
+
+def test_groups_bridge_derives_groups_in_citation_order() -> None:
+    a = _citation(1, QUOTE)
+    b = _citation(2, HOSTILE, statement_id="stmt_2", title="T")
+    c = _citation(3, "First paragraph opens the statement.")
+    derived = groups_or_derived(_answer(a, b, c))
+    assert [(g.statement_id, g.citations) for g in derived] == [("stmt_1", [1, 3]), ("stmt_2", [2])]
+    assert derived[1].title == "T" and derived[0].label == "Example Party, 2020-01-03"
+    given = [QuoteGroup(statement_id="x", label="X", citations=[1])]
+    assert groups_or_derived(_answer(a, groups=given)) == given
+
+
+# -- hardening (issue 15) and rough edges (issue 13) -------------------------------------
+
+
+def test_toasts_escape_what_they_interpolate(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(toasts.gr, "Warning", shown.append)
+    monkeypatch.setattr(toasts.gr, "Info", shown.append)
+    form = '<form action="https://evil.example"><input type="password" name="p"></form>'
+    toasts.warn(toasts.unknown_statement(form))
+    toasts.info(f"Organization {form} ready")
+    assert len(shown) == 2
+    for message in shown:
+        assert "<form" not in message and "<input" not in message
+        assert "&lt;form" in message
+
+
+def test_web_errors_name_no_cli_command() -> None:
+    message = toasts.unknown_statement("no-such-statement")
+    assert "no-such-statement" in message and "rag " not in message and "Sources tab" in message
+    hinted = InvalidFilterError("Unknown statement id: x", hint="`rag sources` lists them")
+    assert toasts.for_web(hinted) == (
+        "Unknown statement id: x (the Sources tab lists the ingested statements)"
+    )
+    empty = EmptyStoreError("No statements have been ingested yet", hint="run `rag ingest` first")
+    assert "`rag" not in toasts.for_web(empty) and "Sources tab" in toasts.for_web(empty)
+    plain = RagError("Not a date: 'last spring'", hint="use YYYY[-MM[-DD]]")
+    assert toasts.for_web(plain) == str(plain)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [
+        ("120", "40", "ends before it starts (120–40)"),
+        ("10", "99999", "lies outside this statement"),
+        ("-5", "10", "lies outside this statement"),
+        ("abc", "12", "not numbers"),
+        ("10", None, "only one end"),
+    ],
+)
+def test_viewer_says_why_a_deep_link_highlights_nothing(
+    start: str | None, end: str | None, why: str
+) -> None:
+    statement = Statement(statement_id="stmt_1", source="s.txt", content_hash="h", text=TEXT)
+    markup = html.statement_viewer(statement, start, end)
+    assert "<mark" not in markup and "rag-link-note" in markup
+    assert why in markup and "showing the whole statement" in markup
+    good = html.statement_viewer(statement, *map(str, _span(TEXT, QUOTE)))
+    assert "<mark" in good and "rag-link-note" not in good
+    assert "rag-link-note" not in html.statement_viewer(statement)
+
+
+def test_failed_logins_lock_the_name_out() -> None:
+    now = [1000.0]
+    check = LoginThrottle([("alice", "s3cret")], free=3, base=1.0, clock=lambda: now[0])
+    assert check("alice", "s3cret")
+    assert not any(check("alice", f"guess{i}") for i in range(300))
+    # 3 free failures, then one counted failure per lockout: 300 tries cost 1 s, not 300
+    assert check.locked_for("alice") == pytest.approx(1.0)
+    assert not check("alice", "s3cret")  # refused unchecked while locked out
+    now[0] += 1.01
+    assert not check("alice", "wrong")
+    assert check.locked_for("alice") == pytest.approx(2.0)  # doubled
+    now[0] += 2.01
+    assert check("alice", "s3cret")  # a success clears the count
+    assert check.locked_for("alice") == 0
+    assert not check("nobody", "x") and not check("alice", "")
+
+
+def test_guessing_across_names_is_throttled_too() -> None:
+    now = [0.0]
+    check = LoginThrottle([("alice", "s3cret")], free=3, free_any=5, clock=lambda: now[0])
+    for i in range(5):
+        assert not check(f"user{i}", "pw")
+    assert check.locked_for("someone-else") == 0
+    assert not check("user5", "pw")
+    assert check.locked_for("someone-else") > 0 and not check("alice", "s3cret")
+    now[0] += 10_000  # a quiet spell forgets the failures
+    assert check("alice", "s3cret")
+
+
+def test_exports_stay_in_one_folder_and_old_ones_go(tmp_path: Path) -> None:
+    folder = ExportFolder(tmp_path / "exports", keep=3, max_age=3600)
+    paths = [folder.write("conversation.md", f"turn {i}") for i in range(5)]
+    assert all(p.parent.parent == folder.root for p in paths)
+    assert paths[-1].read_text(encoding="utf-8") == "turn 4"
+    assert len(list(folder.root.iterdir())) == 3  # the newest only
+    old = paths[-1].parent
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    folder.write("conversation.md", "later")
+    assert not old.exists()
+    folder.remove()
+    assert not folder.root.exists()
+
+
+def test_serve_does_not_advertise_share_links(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with gr.Blocks() as demo:
+        gr.Markdown("hello")
+    try:
+        url = serve(demo, Settings(home=tmp_path), port=_free_port())
+    finally:
+        demo.close()
+    out = capfd.readouterr()
+    assert url.startswith("http://127.0.0.1:")
+    assert "share=True" not in out.out + out.err

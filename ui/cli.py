@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
-from rag.errors import RagError
-from rag.models import Answer, Filters, StatementMeta
+from rag.errors import RagError, StatementNotFoundError
+from rag.models import Filters, StatementMeta
 from rag.settings import Settings
+from ui.text import readable
 
 app = typer.Typer(
     help="Statements Q&A: answers questions about statements with verbatim, cited quotes.",
@@ -30,6 +32,7 @@ app = typer.Typer(
 )
 logger = logging.getLogger("rag.cli")
 
+UNKNOWN_STATEMENT = "Unknown statement id: {} (`rag sources` lists the ingested statements)"
 EXIT_ERROR = 1
 EXIT_SKIPPED = 3
 
@@ -77,9 +80,21 @@ def _edge() -> Iterator[None]:
 def _settings() -> Settings:
     try:
         return Settings()
-    except Exception as exc:  # pydantic ValidationError: a bad RAG_* variable
-        first = str(exc).splitlines()
-        raise _fail(f"invalid configuration: {' '.join(first[:3])}") from None
+    except ValidationError as exc:  # a bad RAG_* variable
+        raise _fail(config_error(exc)) from None
+
+
+def config_error(exc: ValidationError) -> str:
+    """One line naming the first bad ``RAG_*`` variable, its value and the problem."""
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return "invalid configuration"
+    first = errors[0]
+    field = str(first["loc"][0]) if first.get("loc") else ""
+    name = f"RAG_{field.upper()}" if field else "a RAG_* variable"
+    value = os.environ.get(name, first.get("input"))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{name}={value!s:.60}: {first['msg']}{more}"
 
 
 def _decoded(text: str) -> str:
@@ -179,7 +194,9 @@ def _statement_json(statement: Any, with_text: bool = False) -> dict[str, Any]:
 
 
 @app.command()
-def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list.")] = False,
+) -> None:
     """List the ingested statements."""
     from rag.store import ChromaStore
 
@@ -197,12 +214,21 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 
 
 @app.command()
-def show(statement_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    statement_id: str,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object with the text.")
+    ] = False,
+) -> None:
     """Print a statement's clean text (the text quote offsets refer to)."""
     from rag.store import ChromaStore
 
     with _edge():
-        statement = ChromaStore.from_settings(_settings()).statement(statement_id)
+        try:
+            statement = ChromaStore.from_settings(_settings()).statement(statement_id)
+        except StatementNotFoundError:
+            # the same words as `rag ask --statement` for an id that is not there
+            raise _fail(UNKNOWN_STATEMENT.format(statement_id)) from None
     if as_json:
         _print_json(_statement_json(statement, with_text=True))
         return
@@ -214,29 +240,12 @@ def show(statement_id: str, as_json: Annotated[bool, typer.Option("--json")] = F
 # -- ask ---------------------------------------------------------------------------
 
 
-def _readable(answer: Answer) -> str:
-    lines = [answer.answer]
-    if answer.resolved_question:
-        lines.insert(0, f"(understood as: {answer.resolved_question})\n")
-    if answer.citations:
-        lines.append("")
-        for c in answer.citations:
-            lines.append(
-                f"[{c.n}] {c.label}, ¶{c.paragraph} — {c.source} "
-                f"({c.statement_id} {c.start}:{c.end})"
-            )
-    if answer.abstained and answer.nearest:
-        lines += ["", "Nearest passages (not an answer):"]
-        lines += [f"- {c.label}, ¶{c.paragraph}: “{c.quote}”" for c in answer.nearest]
-    if answer.notice:
-        lines += ["", f"note: {answer.notice}"]
-    return "\n".join(lines)
-
-
 @app.command()
 def ask(
     question: Annotated[str | None, typer.Argument(help="The question.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (with --batch: one per line).")
+    ] = False,
     batch: Annotated[
         str | None, typer.Option(help="File with one question per line ('-' for stdin).")
     ] = None,
@@ -256,7 +265,9 @@ def ask(
     from rag.service import build_services
 
     if (question is None) == (batch is None):
-        raise _fail("give a QUESTION or --batch FILE (not both)")
+        if question is None:
+            raise _fail('nothing to ask: give a question (rag ask "…") or --batch FILE')
+        raise _fail("give either a question or --batch FILE, not both")
     settings = _settings()
     filters = Filters(
         statement_ids=statement or [], organization=organization, since=since, until=until
@@ -272,7 +283,7 @@ def ask(
             typer.echo(
                 json.dumps(answer.to_json_dict(), ensure_ascii=False)
                 if as_json
-                else _readable(answer)
+                else readable(answer)
             )
             return
         assert batch is not None
@@ -300,7 +311,7 @@ def ask(
                 if as_json:
                     _print_json(answer.to_json_dict())
                 else:
-                    typer.echo(_readable(answer) + "\n")
+                    typer.echo(readable(answer) + "\n")
 
 
 # -- ui ----------------------------------------------------------------------------
@@ -322,7 +333,14 @@ def ui(
 
     settings = _settings()
     with _edge():
-        launch(settings, host=host, port=port, no_auth=no_auth, ingest_if_empty=ingest_bundled)
+        launch(
+            settings,
+            host=host,
+            port=port,
+            no_auth=no_auth,
+            ingest_if_empty=ingest_bundled,
+            on_ready=lambda url: typer.echo(f"Statements Q&A is running on {url} (Ctrl+C stops)"),
+        )
 
 
 def main() -> None:

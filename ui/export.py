@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rag.models import Answer, Citation
-from rag.render import answer_lines
+from ui import view
 
-_MARKER = re.compile(r"\[(\d+)\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 
@@ -42,26 +41,40 @@ def footnote(number: int, citation: Citation) -> str:
     return f"[^{number}]: {', '.join(parts)} ({where}{source})."
 
 
+def _ref(citation: Citation, numbers: dict[int, int]) -> str:
+    return f"[^{numbers[citation.n]}]"
+
+
 def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
-
-    def prose(line: str) -> str:
-        """Escaped text with known ``[n]`` markers turned into footnote references."""
-        out, last = [], 0
-        for match in _MARKER.finditer(line):
-            n = int(match.group(1))
-            if n in numbers:
-                out += [md_escape(line[last : match.start()]), f"[^{numbers[n]}]"]
-                last = match.end()
-        out.append(md_escape(line[last:]))
-        return "".join(out)
-
+    """The typed answer as Markdown: quotes under who said them, or generated prose."""
+    by_n = {c.n: c for c in answer.citations}
     lines: list[str] = []
-    for line, citation in answer_lines(answer.answer, answer.citations):
-        if citation is not None:
-            lines += [f"> “{md_escape(citation.quote)}” [^{numbers[citation.n]}]", ""]
-        else:
-            lines += [prose(line), ""]
+    if answer.generated:
+        if not answer.segments:  # BRIDGE until the core fills segments
+            return [md_escape(answer.answer), ""]
+        prose = "".join(
+            md_escape(s.text) + "".join(_ref(by_n[n], numbers) for n in s.refs if n in by_n)
+            for s in answer.segments
+        )
+        return [prose, ""]
+    if view.is_comparison(answer):
+        topic = view.compared_on(answer)
+        lines += [f"**{md_escape(topic)}**", ""] if topic else []
+        lines += [f"_{md_escape(view.compare_counts(answer))}_", ""]
+    for group, cites in view.grouped(answer):
+        title = f" — “{md_escape(group.title)}”" if group.title else ""
+        lines += [f"**{md_escape(group.label)}**{title}", ""]
+        for c in cites:
+            lines += [f"> “{md_escape(c.quote)}” {_ref(c, numbers)}", ""]
+    missing = view.not_addressed(answer)
+    if missing:
+        lines += [md_escape(missing), ""]
     return lines
+
+
+def _scope(answer: Answer) -> list[str]:
+    scope = view.searched(answer)
+    return [f"_{md_escape(scope)}_", ""] if scope else []
 
 
 def conversation_markdown(answers: Sequence[Answer], exported: datetime | None = None) -> str:
@@ -71,25 +84,29 @@ def conversation_markdown(answers: Sequence[Answer], exported: datetime | None =
     notes: list[str] = []
     for turn, answer in enumerate(answers, start=1):
         lines += [f"## {turn}. {md_escape(answer.question)}", ""]
-        if answer.resolved_question:
-            lines += [f"_Understood as: {md_escape(answer.resolved_question)}_", ""]
+        resolved = view.understood(answer)
+        if resolved:
+            lines += [f"_{md_escape(resolved)}_", ""]
         if answer.abstained:
-            lines += [f"**{md_escape(answer.answer)}**", ""]
+            lines += [f"**{md_escape(view.ABSTAIN_TITLE)}**", ""]
             if answer.nearest:
-                lines += ["Nearest passages — not an answer:", ""]
+                lines += [f"{view.NEAREST_LABEL}:", ""]
                 for c in answer.nearest:
                     number = len(notes) + 1
                     notes.append(footnote(number, c))
                     lines.append(f"- “{md_escape(c.quote)}” [^{number}]")
                 lines.append("")
+            lines += _scope(answer)
             continue
         numbers: dict[int, int] = {}
         for c in answer.citations:
             numbers[c.n] = len(notes) + 1
             notes.append(footnote(numbers[c.n], c))
         lines += _answer_lines(answer, numbers)
-        if answer.notice:
-            lines += [f"_Note: {md_escape(answer.notice)}_", ""]
+        for note in (answer.notice, view.unverified(answer)):
+            if note:
+                lines += [f"_Note: {md_escape(note)}_", ""]
+        lines += _scope(answer)
     if not answers:
         lines += ["_No questions yet._", ""]
     if notes:

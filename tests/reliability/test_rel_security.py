@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 import re
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from rag.service import Services
 from rag.settings import Settings
 from rag.store import make_client
+from ui.web import build_app, serve
 
-from .conftest import CHILD, child_env
+from .conftest import CHILD, child_env, free_port
 
 # What a user would not have set: the defaults must be offline without any of these.
 OFFLINE_SWITCHES = (
@@ -91,3 +98,58 @@ def test_chroma_telemetry_is_off(tmp_path: Path) -> None:
     """make_client turns Chroma's product telemetry off, embedded and server alike."""
     client = make_client(Settings(home=tmp_path / "home"))
     assert client.get_settings().anonymized_telemetry is False
+
+
+# -- the web UI behind RAG_UI_AUTH -------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+SECRETS = ("000_750d3f795511808f", "004_82099dca89624f38", "Socialist Workers Party")
+
+
+@pytest.fixture(scope="module")
+def protected_ui(bundled: Services) -> Iterator[str]:
+    """The app over the bundled statements with a password."""
+    settings = bundled.settings.model_copy(update={"ui_auth": f"alice:{PASSWORD}"})
+    demo = build_app(bundled, settings)
+    url = serve(demo, settings, port=free_port())
+    try:
+        yield url.rstrip("/")
+    finally:
+        demo.close()
+
+
+def test_login_page_and_config_reveal_no_statements(protected_ui: str) -> None:
+    """Statement ids and organizations are filled in on load, for the logged-in page;
+    they are in neither the login page nor the page config (before or after login)."""
+    with httpx.Client(timeout=30) as anonymous:
+        for path in ("/", "/config", "/gradio_api/info"):
+            body = anonymous.get(protected_ui + path).text
+            assert not [s for s in SECRETS if s in body], path
+    with httpx.Client(timeout=30) as user:
+        ok = user.post(protected_ui + "/login", data={"username": "alice", "password": PASSWORD})
+        assert ok.status_code == 200, ok.text
+        config = user.get(protected_ui + "/config")
+        assert config.status_code == 200 and "rag-question" in config.text
+        assert not [s for s in SECRETS if s in config.text]
+
+
+def test_password_guessing_is_throttled(
+    protected_ui: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """300 wrong passwords in a burst: only a handful are even checked."""
+    caplog.set_level(logging.WARNING, logger="ui.auth")
+    started = time.monotonic()
+    with httpx.Client(timeout=30) as client:
+        codes = {
+            client.post(
+                protected_ui + "/login", data={"username": "mallory", "password": f"guess{i}"}
+            ).status_code
+            for i in range(300)
+        }
+    elapsed = time.monotonic() - started
+    assert codes == {400}
+    checked = [r for r in caplog.records if r.getMessage().startswith("failed login")]
+    refused = [r for r in caplog.records if "locked out" in r.getMessage()]
+    # 3 free failures, then one per lockout, each twice as long as the last
+    assert len(checked) <= 3 + math.log2(elapsed + 1) + 2, (len(checked), elapsed)
+    assert len(refused) >= 300 - len(checked)

@@ -33,3 +33,26 @@ if (!window.__ragListening) {
     window.__ragOpen(target(card));
   }, true);
 }
+// Gradio labels each chat message with its raw content, our HTML, so a screen reader
+// would read out markup: relabel such messages with their plain text.
+const MARKUP = '[aria-label*="class=\\"rag-"]';
+const WHO = "'s message: ";
+const relabel = () => document.querySelectorAll(MARKUP).forEach((el) => {
+  const label = el.getAttribute('aria-label') || '';
+  const cut = label.indexOf(WHO);
+  const who = cut >= 0 ? label.slice(0, cut + WHO.length) : '';
+  const text = (el.innerText || el.textContent || '').replace(/\s+/g, ' ').trim();
+  const plain = (who + text).slice(0, 1000);
+  if (label !== plain) el.setAttribute('aria-label', plain);
+});
+if (!window.__ragRelabelling) {
+  window.__ragRelabelling = true;
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; relabel(); });
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             attributeFilter: ['aria-label']});
+  relabel();
+}
