@@ -27,14 +27,8 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from rag.errors import LLMError
-from rag.llm import (
-    NO_QUOTE_NOTICE,
-    SYSTEM_PROMPT,
-    UNVERIFIED_MARK,
-    LLMAnswerer,
-    QuoteChecker,
-    build_messages,
-)
+from rag.llm import NO_QUOTE_NOTICE, LLMAnswerer
+from rag.llm_quotes import UNVERIFIED_MARK, QuoteChecker
 from rag.models import (
     Answer,
     AnswerEvent,
@@ -44,6 +38,7 @@ from rag.models import (
     Statement,
     TextEvent,
 )
+from rag.prompt import SYSTEM_PROMPT, build_messages
 from rag.render import ABSTAIN
 from rag.service import Services
 from rag.settings import Settings
