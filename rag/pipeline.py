@@ -115,20 +115,22 @@ class Answerer:
         ``use_llm`` (with an LLM configured): the chat model writes the text from the
         same passages; its quotes are checked, and the extractive answer is the fallback.
         """
-        ctx = self._context(question, filters, history, compare)
+        ctx = self._context(question, filters, history, compare)  # plan
         plan = ctx.plan
+        # retrieve, score and select (per compared statement for a comparison)
         found = self._compare(ctx, k) if plan.compare_topic is not None else self._single(ctx, k)
         yield RetrievalEvent(
             passages=len(found.passages),
             statement_ids=sorted({p.passage.statement_id for p in found.passages.values()}),
         )
         by_id = {s.statement_id: s for s in plan.scope}
+        # verify each picked span (numbered in answer order), then answer or abstain
         verified = number_citations(found.spans, by_id, ctx.texts)
         selection = self.selector.decide(found.scored, verified)
         nearest = []
         if selection.abstained:
             nearest = nearest_citations(found.scored, found.passages, by_id, ctx.texts)
-        answer = compose(
+        answer = compose(  # the typed answer, its text rendered from its structure
             plan,
             selection,
             total=len(ctx.snapshot.statements),

@@ -56,7 +56,7 @@ class ScoringPolicy:
         )
 
     def evidence(self, dense: float, keyword: float) -> float:
-        """How well a sentence itself matches (the 2:1 blend that decides abstention)."""
+        """How well a sentence itself matches: the blend that decides abstention."""
         return (self.dense_weight * dense + self.keyword_weight * keyword) / (
             self.dense_weight + self.keyword_weight
         )

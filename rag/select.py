@@ -50,14 +50,9 @@ def best_evidence(scored: Sequence[ScoredSentence], policy: ScoringPolicy) -> fl
     return max((s.evidence for s in scored[: policy.abstain_window]), default=0.0)
 
 
-def _reason(scored: Sequence[ScoredSentence], verified: int, policy: ScoringPolicy) -> str | None:
-    if not scored:
-        return NOTHING_FOUND
-    if best_evidence(scored, policy) < policy.min_score:
-        return WEAK_EVIDENCE
-    if not verified:
-        return NOT_VERBATIM
-    return None
+def weak_evidence(scored: Sequence[ScoredSentence], policy: ScoringPolicy) -> bool:
+    """True when none of the top-ranked sentences matches well enough to answer."""
+    return not scored or best_evidence(scored, policy) < policy.min_score
 
 
 def decide(
@@ -65,12 +60,17 @@ def decide(
 ) -> Selection:
     """Answer with the verified quotes, or abstain (saying why) when there are none.
 
-    ``select_quotes`` picks nothing unless this would answer, so an answer is given
-    exactly when a quote survived verification.
+    ``select_quotes`` picks nothing on ``weak_evidence``, so an answer is given exactly
+    when the evidence is strong enough and a picked quote survived verification.
     """
     if verified:
         return Selection(list(verified))
-    reason = _reason(scored, 0, policy) or NOT_VERBATIM
+    if not scored:
+        reason = NOTHING_FOUND
+    elif weak_evidence(scored, policy):
+        reason = WEAK_EVIDENCE
+    else:
+        reason = NOT_VERBATIM
     logger.debug("abstaining: %s", reason)
     return Selection([], reason)
 
@@ -85,7 +85,7 @@ def select_quotes(
 
     None when the evidence is too weak to answer (see ``decide``).
     """
-    if _reason(scored, 1, policy) is not None:
+    if weak_evidence(scored, policy):
         return []
     floor = scored[0].score * policy.relative_cutoff
     evidence_floor = max(
