@@ -5,16 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rag.catalog import Snapshot
+from rag.context import RequestContext
+from rag.conversation import Resolution
+from rag.keyword import KeywordIndex
+from rag.models import Filters
+from rag.plan import Plan
 from rag.policy import ScoringPolicy
 from rag.score import (
     Query,
+    Scorer,
     combine,
     keyword_overlap,
     question_names,
     score_sentences,
     unknown_names,
 )
-from tests.stages.helpers import TEXT, sentence, stored
+from rag.texts import StatementTexts
+from tests.stages.helpers import TEXT, sentence, statement, stored
 
 POLICY = ScoringPolicy()
 
@@ -65,3 +73,27 @@ def test_unknown_names_are_the_ones_no_statement_mentions() -> None:
     assert names == ["Joe", "Biden", "Soleimani", "2020"]
     known = {"soleimani", "2020"}
     assert unknown_names(names, known.__contains__) == ["Joe", "Biden"]
+
+
+def test_scorer_blends_a_follow_ups_topic_and_embeds_each_text_once() -> None:
+    calls: list[str] = []
+
+    def embed(text: str) -> np.ndarray:
+        calls.append(text)
+        return np.array([0.0, 1.0, 0.0, 0.0])
+
+    s1 = statement("s1")
+    resolution = Resolution("And the crime?", "the crime", context_text="the war")
+    plan = Plan("And the crime?", Filters(), [s1], resolution, None)
+    snap = Snapshot("fp", {"s1": s1}, KeywordIndex.build([stored().passage]))
+    ctx = RequestContext(plan, snap, texts={"s1": TEXT})
+    scorer = Scorer(embed, StatementTexts(store=None), POLICY)  # type: ignore[arg-type]
+
+    queries = scorer.queries(ctx, "the crime")
+    assert [(q.text, w) for q, w in queries] == [("the crime", 0.65), ("the war", 0.35)]
+    scorer.queries(ctx, "the crime")
+    assert calls == ["the crime", "the war"]  # the request's vectors are reused
+
+    scored = scorer.run(ctx, queries, [(stored(), 1.0)], "the crime")
+    assert scored[0].index == 1 and scored[0].features.penalty == 1.0
+    assert scored[0].features.keyword == 1.0  # the first query's features
