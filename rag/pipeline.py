@@ -179,7 +179,7 @@ class Answerer:
             candidates = self.retriever.run(
                 text, queries[0][0].vector, snap, ids, k, ctx.plan.resolution.ignore_terms
             )
-            self.texts.load(ctx.texts, {p.passage.statement_id for p, _ in candidates}, snap)
+            self.texts.load(ctx, {p.passage.statement_id for p, _ in candidates})
         with ctx.timed("score"):
             scored = self.scorer.run(ctx, queries, candidates, text)
         return scored, {p.passage.passage_id: p for p, _ in candidates}

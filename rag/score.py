@@ -216,7 +216,7 @@ class Scorer:
         snap, scope = ctx.snapshot, ctx.plan.scope
         if len(scope) == len(snap.statements) or len(scope) > 50:
             return unknown_names(names, snap.known_term)
-        self.texts.load(ctx.texts, [s.statement_id for s in scope], snap)
+        self.texts.load(ctx, [s.statement_id for s in scope])
         vocabulary = self._vocabulary(ctx, snap, scope)
         return unknown_names(names, vocabulary.__contains__)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from rag.cache import LRUCache
 from rag.catalog import Snapshot
+from rag.context import RequestContext
 from rag.models import Statement
 from rag.sentences import content_terms
 from rag.store import ChromaStore
@@ -21,8 +22,10 @@ class StatementTexts:
         self._texts: LRUCache[tuple[str, str], str] = LRUCache(size)
         self._terms: LRUCache[tuple[str, str], set[str]] = LRUCache(size)
 
-    def load(self, texts: dict[str, str], ids: Iterable[str], snap: Snapshot) -> None:
-        """Put the clean texts of ``ids`` into ``texts``: from the cache, or one batch read."""
+    def load(self, ctx: RequestContext, ids: Iterable[str]) -> None:
+        """Put the clean texts of ``ids`` into the request's texts: from the cache, or one
+        batch read."""
+        texts, snap = ctx.texts, ctx.snapshot
         keys = {}
         for sid in ids:
             statement = snap.statements.get(sid)

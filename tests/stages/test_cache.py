@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from rag.cache import LRUCache
+from rag.catalog import Snapshot
+from rag.context import RequestContext
+from rag.conversation import Resolution
+from rag.keyword import KeywordIndex
+from rag.models import Filters
+from rag.plan import Plan
+from rag.store import ChromaStore
+from rag.texts import StatementTexts
+from tests.stages.helpers import statement
 
 
 class Fetch:
@@ -40,3 +51,29 @@ def test_a_new_fingerprint_forgets_everything() -> None:
     fetch = Fetch()
     cache.get_many("new", ["a"], fetch)
     assert fetch.calls == [["a"]]
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.reads: list[list[str]] = []
+
+    def statement_texts(self, ids: list[str]) -> dict[str, str]:
+        self.reads.append(list(ids))
+        return {sid: f"text of {sid}" for sid in ids if sid != "gone"}
+
+
+def test_statement_texts_are_read_once_per_store_state() -> None:
+    store = FakeStore()
+    texts = StatementTexts(cast(ChromaStore, store))
+    a, b = statement("a"), statement("b")
+    snap = Snapshot("fp1", {"a": a, "b": b}, KeywordIndex([], [], None, {}))
+    plan = Plan("q", Filters(), [a, b], Resolution("q", "q"), None)
+    first = RequestContext(plan, snap)
+    texts.load(first, ["a", "b", "unknown"])
+    assert first.texts == {"a": "text of a", "b": "text of b"}
+    second = RequestContext(plan, snap)
+    texts.load(second, ["b"])
+    assert second.texts == {"b": "text of b"} and store.reads == [["a", "b"]]
+    changed = RequestContext(plan, Snapshot("fp2", snap.statements, snap.keywords))
+    texts.load(changed, ["b"])
+    assert store.reads == [["a", "b"], ["b"]]
