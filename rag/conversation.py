@@ -50,10 +50,6 @@ class Resolution:
     # so keyword scoring ignores them (otherwise every sentence saying "SEP" would win)
     ignore_terms: frozenset[str] = frozenset()
 
-    @property
-    def is_followup(self) -> bool:
-        return self.context_text is not None
-
 
 @lru_cache(maxsize=4096)
 def _org_patterns(organization: str | None) -> tuple[re.Pattern[str], ...]:

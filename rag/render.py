@@ -8,38 +8,36 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from rag.models import Citation, StatementRef
+from rag.models import Citation, QuoteGroup, StatementRef
 
 ABSTAIN = "The statements don't address this question."
 _QUOTE_LINE = re.compile(r"“(?P<quote>.*)” \[(?P<n>\d+)\]")  # as answer_text writes them
 
 
-def _heading(citation: Citation) -> str:
-    heading = citation.label
-    if citation.title:
-        heading += f" — “{citation.title}”"
+def _heading(group: QuoteGroup) -> str:
+    heading = group.label
+    if group.title:
+        heading += f" — “{group.title}”"
     return heading + ":"
 
 
 def answer_text(
+    groups: Sequence[QuoteGroup],
     citations: Sequence[Citation],
     compare_topic: str | None = None,
     not_addressed: Sequence[StatementRef] = (),
 ) -> str:
     """Quotes grouped per statement, each group headed by who said it and when."""
+    by_n = {c.n: c for c in citations}
     lines: list[str] = []
     if compare_topic is not None:
-        count = len({c.statement_id for c in citations})
-        noun = "statement addresses" if count == 1 else "statements address"
-        lines += [f"{count} {noun} {compare_topic}:", ""]
-    current = None
-    for c in citations:
-        if c.statement_id != current:
-            if current is not None:
-                lines.append("")
-            lines.append(_heading(c))
-            current = c.statement_id
-        lines.append(f"“{c.quote}” [{c.n}]")
+        noun = "statement addresses" if len(groups) == 1 else "statements address"
+        lines += [f"{len(groups)} {noun} {compare_topic}:", ""]
+    for i, group in enumerate(groups):
+        if i:
+            lines.append("")
+        lines.append(_heading(group))
+        lines += [f"“{by_n[n].quote}” [{n}]" for n in group.citations]
     if not_addressed:
         lines += ["", "Not addressed by: " + "; ".join(r.label for r in not_addressed) + "."]
     return "\n".join(lines)

@@ -30,7 +30,7 @@ class StatementsRetriever(BaseRetriever):
     """Passages of the ingested statements for a query, best first.
 
     Args:
-        answerer: an ``rag.answer.Answerer`` (its store, embedder and catalog are used).
+        answerer: an ``rag.pipeline.Answerer`` (its store, embedder and catalog are used).
         k: how many passages to return (``invoke(query, k=N)`` overrides it per call).
         filters: restrict to statements, an organization or a date range; unknown values
             raise ``InvalidFilterError`` (``filters=`` on ``invoke`` overrides it per call).
@@ -43,7 +43,7 @@ class StatementsRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    answerer: Any = Field(description="The rag.answer.Answerer that runs the search.")
+    answerer: Any = Field(description="The rag.pipeline.Answerer that runs the search.")
     k: int = Field(default=4, ge=1, description="Number of passages to return.")
     filters: Filters | None = Field(default=None, description="Optional statement filters.")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.answer import Answerer
 from rag.catalog import Catalog
 from rag.embeddings import PassageEmbedder, SentenceTransformerEmbedder
 from rag.onnx_embedder import HybridEmbedder, export_dir
+from rag.pipeline import Answerer
 from rag.settings import Settings
 from rag.store import ChromaStore
 

@@ -380,6 +380,29 @@ def test_compare_groups_quotes_per_statement(bundled: Services) -> None:
     assert sep_at < first_sep and swp_at < first_swp
 
 
+def test_answer_carries_its_structure(bundled: Services) -> None:
+    """Groups per statement in answer order, the compare topic and what was searched."""
+    compared = bundled.answerer.answer("How do the statements differ on the Democratic Party?")
+    assert compared.topic == "the Democratic Party"
+    assert [g.statement_id for g in compared.groups] == list(
+        dict.fromkeys(c.statement_id for c in compared.citations)
+    )
+    assert [n for g in compared.groups for n in g.citations] == [c.n for c in compared.citations]
+    labels = {g.statement_id: g.label for g in compared.groups}
+    assert labels[SWP] == "Socialist Workers Party, 2020-01-03"
+    assert compared.scope == "all 2 statements"
+
+    plain = bundled.answerer.answer("What is the Quds Force?")
+    assert plain.topic is None and plain.groups and plain.segments == []
+    filtered = bundled.answerer.answer(
+        "What is the capital of France?", filters=Filters(organization="SEP")
+    )
+    assert filtered.abstained and filtered.groups == []
+    assert filtered.scope == "organization SEP"
+    named = bundled.answerer.answer("What does the SWP say about the Quds Force?")
+    assert named.scope is not None and named.scope.startswith("Socialist Workers Party")
+
+
 def test_compare_flag_and_statement_that_does_not_address(bundled: Services) -> None:
     answer = bundled.answerer.answer("What do the statements say about Iran?", compare=True)
     assert answer.compare

@@ -27,14 +27,8 @@ from langchain_core.outputs import ChatResult
 from pydantic import Field
 
 from rag.errors import LLMError
-from rag.llm import (
-    NO_QUOTE_NOTICE,
-    SYSTEM_PROMPT,
-    UNVERIFIED_MARK,
-    LLMAnswerer,
-    QuoteChecker,
-    build_messages,
-)
+from rag.llm import NO_QUOTE_NOTICE, LLMAnswerer
+from rag.llm_quotes import UNVERIFIED_MARK, QuoteChecker
 from rag.models import (
     Answer,
     AnswerEvent,
@@ -44,6 +38,7 @@ from rag.models import (
     Statement,
     TextEvent,
 )
+from rag.prompt import SYSTEM_PROMPT, build_messages
 from rag.render import ABSTAIN
 from rag.service import Services
 from rag.settings import Settings
@@ -167,6 +162,33 @@ def test_faithful_quotes_are_verified_with_exact_offsets(case: Case) -> None:
     assert kinds[-3:] == ["citation", "citation", "done"]
     assert s1 in streamed(events)
     assert "llm" in answer.timings_ms
+
+
+def test_generated_answer_carries_its_segments_and_groups(case: Case) -> None:
+    """Faces read the prose piece by piece with its refs, never by parsing the text."""
+    n1, s1, _, _ = case.sentence_with("'")
+    n2, s2, _, _ = case.sentence_with('"', plain=False)
+    output = (
+        f'In short: "{s1}" [{n1}]. They add that [{n2}] matters, '
+        f'and "{s2}" [{n2}][{n1}]. That is all [{n1}] [{n2}].'
+    )
+    answer = done(run(fake(output), case))
+
+    assert answer.answer == (
+        f"In short: “{s1}” [1]. They add that [2] matters, and “{s2}” [2]. That is all [1] [2]."
+    )
+    assert [(seg.text, seg.refs) for seg in answer.segments] == [
+        (f"In short: “{s1}”", [1]),
+        (". They add that", [2]),
+        (f" matters, and “{s2}”", [2]),  # a quote keeps its own number only
+        (". That is all", [1, 2]),  # adjacent marker groups: one segment's refs
+        (".", []),
+    ]
+    statement_ids = list(dict.fromkeys(c.statement_id for c in answer.citations))
+    assert [g.statement_id for g in answer.groups] == statement_ids
+    assert sorted(n for g in answer.groups for n in g.citations) == [1, 2]
+    for group in answer.groups:
+        assert group.label == case.statements[group.statement_id].label
 
 
 def test_fabricated_quote_is_removed_and_listed(case: Case) -> None:

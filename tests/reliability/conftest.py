@@ -23,9 +23,9 @@ from ingest.loaders import load_document
 from ingest.normalize import normalize
 from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Answer, Passage, Statement
-from rag.quotes import verify
 from rag.sentences import split_sentences
 from rag.store import ChromaStore
+from rag.verify import verify
 
 BIN = Path(sys.executable).parent
 RAG = BIN / "rag"

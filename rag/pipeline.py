@@ -1,0 +1,240 @@
+"""Question in, typed answer out: the answering stages wired together.
+
+plan (``rag.plan``) → retrieve (``rag.retrieve``) → score (``rag.score``) → select and
+decide abstention (``rag.select``) → verify (``rag.verify``) → compose (``rag.compose``),
+streamed as typed events. No LLM is involved unless asked for: every word shown as a quote
+is a verified span of a statement.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from rag.catalog import Catalog
+from rag.compose import answer_events, compose, nearest_citations, number_citations
+from rag.context import RequestContext
+from rag.embeddings import Embedder
+from rag.models import (
+    Answer,
+    AnswerEvent,
+    DoneEvent,
+    Filters,
+    Passage,
+    RetrievalEvent,
+    Statement,
+    StatementRef,
+)
+from rag.plan import Planner, clean_question
+from rag.policy import ScoringPolicy
+from rag.retrieve import Retriever, restrict
+from rag.score import ScoredSentence, Scorer
+from rag.select import QuoteSpan, Selector
+from rag.settings import Settings
+from rag.store import ChromaStore, StoredPassage
+from rag.texts import StatementTexts
+
+if TYPE_CHECKING:  # langchain is imported only when an LLM is configured
+    from rag.llm import LLMAnswerer
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Answerer", "clean_question"]
+
+
+@dataclass
+class Found:
+    """What retrieval, scoring and selection found for a question."""
+
+    spans: list[QuoteSpan] = field(default_factory=list)
+    passages: dict[str, StoredPassage] = field(default_factory=dict)
+    scored: list[ScoredSentence] = field(default_factory=list)  # best first
+    not_addressed: list[StatementRef] = field(default_factory=list)  # comparisons only
+
+
+class Answerer:
+    """Answers questions from the statements in a store.
+
+    >>> answerer = Answerer(settings, store, embedder, catalog)
+    >>> answer = answerer.answer("What is the Quds Force?")
+    >>> answer.citations[0].quote
+    "He became the leader of the reactionary Revolutionary Guards' international Quds Force."
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: Embedder,
+        catalog: Catalog,
+        llm: LLMAnswerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.catalog = catalog
+        self.llm = llm
+        self.policy = ScoringPolicy.from_settings(settings)
+        self.texts = StatementTexts(store)
+        self.planner = Planner(catalog, settings.max_question_chars)
+        self.retriever = Retriever(store, self.policy)
+        self.selector = Selector(self.policy)
+        self.scorer = Scorer(lambda text: self.embedder.embed_query(text), self.texts, self.policy)
+
+    # -- public ------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        history: Sequence[Answer] = (),
+        compare: bool | None = None,
+        k: int | None = None,
+        use_llm: bool = False,
+    ) -> Answer:
+        """The complete answer (see ``stream`` for the same as events)."""
+        for event in self.stream(question, filters, history, compare, k, use_llm):
+            if isinstance(event, DoneEvent):
+                return event.answer
+        raise AssertionError("stream ended without an answer")  # pragma: no cover
+
+    def stream(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        history: Sequence[Answer] = (),
+        compare: bool | None = None,
+        k: int | None = None,
+        use_llm: bool = False,
+    ) -> Iterator[AnswerEvent]:
+        """Typed events: retrieval done, each citation, the text, then the answer.
+
+        ``use_llm`` (with an LLM configured): the chat model writes the text from the
+        same passages; its quotes are checked, and the extractive answer is the fallback.
+        """
+        ctx = self._context(question, filters, history, compare)  # plan
+        plan = ctx.plan
+        # retrieve, score and select (per compared statement for a comparison)
+        found = self._compare(ctx, k) if plan.compare_topic is not None else self._single(ctx, k)
+        yield RetrievalEvent(
+            passages=len(found.passages),
+            statement_ids=sorted({p.passage.statement_id for p in found.passages.values()}),
+        )
+        by_id = {s.statement_id: s for s in plan.scope}
+        # verify each picked span (numbered in answer order), then answer or abstain
+        verified = number_citations(found.spans, by_id, ctx.texts)
+        selection = self.selector.decide(found.scored, verified)
+        nearest = []
+        if selection.abstained:
+            nearest = nearest_citations(found.scored, found.passages, by_id, ctx.texts)
+        answer = compose(  # the typed answer, its text rendered from its structure
+            plan,
+            selection,
+            total=len(ctx.snapshot.statements),
+            not_addressed=found.not_addressed,
+            nearest=nearest,
+            timings=ctx.finish(),
+        )
+        if use_llm and self.llm is not None:
+            passages, statements = self._llm_inputs(ctx, found)
+            yield from self.llm.stream(plan.question, answer, passages, statements)
+            return
+        yield from answer_events(answer)
+
+    def search(
+        self, question: str, k: int = 4, filters: Filters | None = None
+    ) -> list[tuple[StoredPassage, float]]:
+        """Hybrid passage search alone (used by the LangChain retriever)."""
+        text = clean_question(question, self.settings.max_question_chars)
+        scope = self.catalog.scope(filters or Filters())
+        snap = self.catalog.snapshot()
+        vector = self.embedder.embed_query(text)
+        return self.retriever.run(text, vector, snap, restrict(scope, snap), k)
+
+    # -- stages --------------------------------------------------------------------
+
+    def _context(
+        self,
+        question: str,
+        filters: Filters | None,
+        history: Sequence[Answer],
+        compare: bool | None,
+    ) -> RequestContext:
+        started = time.perf_counter()
+        plan = self.planner.run(question, filters or Filters(), history, compare)
+        return RequestContext(plan, self.catalog.snapshot(), started=started)
+
+    def _find(
+        self, ctx: RequestContext, ids: list[str] | None, k: int, text: str
+    ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
+        """Retrieve the top ``k`` passages for ``text`` within ``ids`` and score their
+        sentences, best first."""
+        snap = ctx.snapshot
+        with ctx.timed("embed"):
+            queries = self.scorer.queries(ctx, text)
+        with ctx.timed("retrieve"):
+            candidates = self.retriever.run(
+                text, queries[0][0].vector, snap, ids, k, ctx.plan.resolution.ignore_terms
+            )
+            self.texts.load(ctx, {p.passage.statement_id for p, _ in candidates})
+        with ctx.timed("score"):
+            scored = self.scorer.run(ctx, queries, candidates, text)
+        return scored, {p.passage.passage_id: p for p, _ in candidates}
+
+    def _single(self, ctx: RequestContext, k: int | None) -> Found:
+        ids = restrict(ctx.plan.scope, ctx.snapshot)
+        k = k or self.policy.passages_k
+        scored, stored = self._find(ctx, ids, k, ctx.plan.retrieval_text)
+        spans = self.selector.run(scored, stored)
+        return Found(spans, stored, scored)
+
+    def _compare(self, ctx: RequestContext, k: int | None) -> Found:
+        """Quotes from each compared statement on the topic, and the ones that are silent."""
+        topic = ctx.plan.compare_topic
+        assert topic is not None
+        found = Found()
+        per = max(2, (k or self.policy.passages_k) // 2)
+        for statement in self._compared(ctx, topic):
+            scored, stored = self._find(ctx, [statement.statement_id], per, topic)
+            found.passages.update(stored)
+            found.scored.extend(scored)
+            picked = self.selector.run(scored, stored, self.policy.compare_per_statement)
+            if picked:
+                found.spans.extend(picked)
+            else:
+                found.not_addressed.append(
+                    StatementRef(
+                        statement_id=statement.statement_id,
+                        label=statement.label,
+                        title=statement.title,
+                    )
+                )
+        found.scored.sort(key=lambda s: -s.score)
+        return found
+
+    def _compared(self, ctx: RequestContext, topic: str) -> list[Statement]:
+        """The statements a comparison covers: all in scope, or when there are many, the
+        ones whose passages rank best for the topic."""
+        scope, most = ctx.plan.scope, self.policy.compare_max_statements
+        if len(scope) <= most:
+            return list(scope)
+        vector = self.scorer.vector(ctx, topic)
+        return self.retriever.statements_for(topic, vector, ctx.snapshot, scope, most)
+
+    def _llm_inputs(
+        self, ctx: RequestContext, found: Found
+    ) -> tuple[list[Passage], dict[str, Statement]]:
+        """The passages for the chat model, most relevant first, and their statements
+        with their clean texts (to check its quotes against)."""
+        order = dict.fromkeys(s.passage_id for s in found.scored)
+        given = [found.passages[pid].passage for pid in order if pid in found.passages]
+        by_id = {s.statement_id: s for s in ctx.plan.scope}
+        statements = {
+            sid: by_id[sid].model_copy(update={"text": ctx.texts[sid]})
+            for sid in {p.statement_id for p in given}
+            if sid in by_id and sid in ctx.texts
+        }
+        return given, statements

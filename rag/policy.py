@@ -1,0 +1,62 @@
+"""The scoring policy: every weight and threshold of answering, as data.
+
+Built once from ``Settings``; the stages read it instead of module constants, so a test
+(or a fitted model later) can swap the numbers without touching the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.settings import Settings
+
+
+@dataclass(frozen=True)
+class ScoringPolicy:
+    """Weights of the sentence score, the abstention thresholds and the retrieval sizes."""
+
+    # sentence score = dense·DENSE + keyword·KEYWORD + passage prior·PASSAGE + boost
+    dense_weight: float = 0.55
+    keyword_weight: float = 0.30
+    passage_weight: float = 0.15
+    # a follow-up's carried-over topic is scored with this share of the weight
+    context_weight: float = 0.35
+    # a name in the question that no statement in scope mentions scales scores down
+    unknown_entity_penalty: float = 0.6
+    # abstain unless one of the best ABSTAIN_WINDOW sentences has min_score evidence
+    min_score: float = 0.275
+    abstain_window: int = 5
+    # every quote must itself be nearly as good as the threshold ...
+    quote_evidence_factor: float = 0.9
+    # ... and have at least this share of the best quote's evidence
+    relative_evidence: float = 0.8
+    # further quotes must rank at least this fraction of the best quote's score
+    relative_cutoff: float = 0.88
+    max_quotes: int = 4
+    # a shorter sentence takes its neighbour along so that it reads on its own
+    short_sentence_words: int = 6
+    # retrieval: passages per retriever before fusion, the RRF constant, passages kept
+    candidates: int = 20
+    rrf_k: int = 60
+    passages_k: int = 8
+    exact_search_max: int = 1000  # passages; above, Chroma's filtered index search
+    # comparisons: at most this many statements, this many quotes each
+    compare_max_statements: int = 12
+    compare_per_statement: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ScoringPolicy:
+        return cls(
+            min_score=settings.min_score,
+            relative_cutoff=settings.relative_cutoff,
+            max_quotes=settings.max_quotes,
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+            passages_k=settings.passages_k,
+        )
+
+    def evidence(self, dense: float, keyword: float) -> float:
+        """How well a sentence itself matches: the blend that decides abstention."""
+        return (self.dense_weight * dense + self.keyword_weight * keyword) / (
+            self.dense_weight + self.keyword_weight
+        )
