@@ -5,13 +5,11 @@ Only plain text here; HTML and Markdown are the UI's business.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 from rag.models import Citation, QuoteGroup, StatementRef
 
 ABSTAIN = "The statements don't address this question."
-_QUOTE_LINE = re.compile(r"“(?P<quote>.*)” \[(?P<n>\d+)\]")  # as answer_text writes them
 
 
 def _heading(group: QuoteGroup) -> str:
@@ -48,20 +46,3 @@ def abstain_text(scope: str | None = None) -> str:
     if scope:
         text += f" (searched: {scope})"
     return text
-
-
-def answer_lines(text: str, citations: Sequence[Citation]) -> Iterator[tuple[str, Citation | None]]:
-    """The non-empty lines of an answer text, each with its citation when the line is
-    exactly one of ``answer_text``'s quote lines for it (quote and number both match), so
-    renderers can show verified quotes as quotes and everything else as prose."""
-    by_n = {c.n: c for c in citations}
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if not line:
-            continue
-        match = _QUOTE_LINE.fullmatch(line)
-        citation = by_n.get(int(match.group("n"))) if match else None
-        if citation is not None and match and citation.quote == match.group("quote"):
-            yield line, citation
-        else:
-            yield line, None

@@ -14,6 +14,7 @@ import gradio as gr
 import pytest
 
 from ingest.uploads import upload_name
+from rag.compose import group_citations
 from rag.errors import EmptyStoreError, InvalidFilterError, RagError
 from rag.models import Answer, Citation, QuoteGroup, Segment, Statement, StatementRef
 from rag.settings import Settings
@@ -23,7 +24,6 @@ from ui.downloads import ExportFolder
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
 from ui.text import readable
-from ui.view import groups_or_derived
 from ui.web import auth_for, launch, parse_auth, serve
 
 EVIL = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=1">'
@@ -75,7 +75,7 @@ def _answer(*citations: Citation, **extra: object) -> Answer:
         abstained=False,
         answer="\n".join(lines),
         citations=list(citations),
-        **extra,  # type: ignore[arg-type]
+        **{"groups": group_citations(citations, {}), **extra},  # type: ignore[arg-type]
     )
 
 
@@ -192,6 +192,7 @@ def test_compare_renders_one_column_per_statement_and_the_silent_ones() -> None:
         abstained=False,
         answer="2 statements address it:\n\n" + "\n".join(f"“{c.quote}” [{c.n}]" for c in (a, b)),
         citations=[a, b],
+        groups=group_citations([a, b], {}),
         compare=True,
         not_addressed=[StatementRef(statement_id="stmt_3", label="Third Party, 2021")],
     )
@@ -402,17 +403,6 @@ def test_abstention_faces_say_so_and_show_the_scope() -> None:
         assert "The statements don't address this question." in text.replace("&#x27;", "'"), name
         assert "Searched: statements of Example Party" in text, name
         assert "TEXT-THAT-NO-FACE-SHOWS" not in text, name
-
-
-def test_groups_bridge_derives_groups_in_citation_order() -> None:
-    a = _citation(1, QUOTE)
-    b = _citation(2, HOSTILE, statement_id="stmt_2", title="T")
-    c = _citation(3, "First paragraph opens the statement.")
-    derived = groups_or_derived(_answer(a, b, c))
-    assert [(g.statement_id, g.citations) for g in derived] == [("stmt_1", [1, 3]), ("stmt_2", [2])]
-    assert derived[1].title == "T" and derived[0].label == "Example Party, 2020-01-03"
-    given = [QuoteGroup(statement_id="x", label="X", citations=[1])]
-    assert groups_or_derived(_answer(a, groups=given)) == given
 
 
 # -- hardening (issue 15) and rough edges (issue 13) -------------------------------------

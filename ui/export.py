@@ -50,8 +50,6 @@ def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
     by_n = {c.n: c for c in answer.citations}
     lines: list[str] = []
     if answer.generated:
-        if not answer.segments:  # BRIDGE until the core fills segments
-            return [md_escape(answer.answer), ""]
         prose = "".join(
             md_escape(s.text) + "".join(_ref(by_n[n], numbers) for n in s.refs if n in by_n)
             for s in answer.segments

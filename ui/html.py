@@ -136,8 +136,6 @@ def _missing_column(ref: StatementRef) -> str:
 def _generated(answer: Answer) -> str:
     """LLM prose, piece by piece: its text escaped, its references as citation links."""
     by_n = {c.n: c for c in answer.citations}
-    if not answer.segments:  # BRIDGE until the core fills segments: the text, escaped
-        return f'<p class="rag-generated">{_lines(answer.answer)}</p>'
     pieces = []
     for segment in answer.segments:
         refs = "".join(marker(by_n[n]) for n in segment.refs if n in by_n)

@@ -20,7 +20,6 @@ def readable(answer: Answer) -> str:
             "".join(
                 s.text + "".join(f"[{n}]" for n in s.refs if n in by_n) for s in answer.segments
             )
-            or answer.answer  # BRIDGE until the core fills segments
         )
     else:
         if view.is_comparison(answer):

@@ -15,30 +15,10 @@ ABSTAIN_TITLE = "The statements don't address this question."
 NEAREST_LABEL = "Nearest passages — not an answer"
 
 
-def groups_or_derived(answer: Answer) -> list[QuoteGroup]:
-    """``answer.groups``, or (when the core did not fill them) one group per statement in
-    the order its first citation appears.
-
-    BRIDGE: delete at the merge of the core branch that fills ``Answer.groups``; then
-    every caller uses ``answer.groups`` directly.
-    """
-    if answer.groups or not answer.citations:
-        return list(answer.groups)
-    groups: dict[str, QuoteGroup] = {}
-    for c in answer.citations:
-        group = groups.get(c.statement_id)
-        if group is None:
-            group = groups[c.statement_id] = QuoteGroup(
-                statement_id=c.statement_id, label=c.label, title=c.title
-            )
-        group.citations.append(c.n)
-    return list(groups.values())
-
-
 def grouped(answer: Answer) -> Iterator[tuple[QuoteGroup, list[Citation]]]:
     """Each group with its citations (numbers that name no citation are skipped)."""
     by_n = {c.n: c for c in answer.citations}
-    for group in groups_or_derived(answer):
+    for group in answer.groups:
         yield group, [by_n[n] for n in group.citations if n in by_n]
 
 
@@ -54,7 +34,7 @@ def searched(answer: Answer) -> str | None:
 
 def is_comparison(answer: Answer) -> bool:
     """Compare mode with something to compare: several statements, or silent ones."""
-    return answer.compare and (len(groups_or_derived(answer)) > 1 or bool(answer.not_addressed))
+    return answer.compare and (len(answer.groups) > 1 or bool(answer.not_addressed))
 
 
 def compared_on(answer: Answer) -> str | None:
@@ -64,7 +44,7 @@ def compared_on(answer: Answer) -> str | None:
 
 def compare_counts(answer: Answer) -> str:
     """E.g. ``2 statements address it; 1 does not``."""
-    speaking = len(groups_or_derived(answer))
+    speaking = len(answer.groups)
     silent = len(answer.not_addressed)
     text = f"{speaking} statement{'s address' if speaking != 1 else ' addresses'} it"
     if silent:
