@@ -92,19 +92,21 @@ class Catalog:
 
     def _load(self, fingerprint: str, statements: dict[str, Statement]) -> Snapshot:
         folder = self._dir / fingerprint
+        passages = sum(s.passages for s in statements.values())
         keywords = None
-        if (folder / "meta.json").exists():
+        if folder.exists():
             try:
-                keywords = KeywordIndex.load(folder)
-            except Exception:  # a damaged cache is rebuilt, never trusted
-                logger.warning("keyword index at %s is damaged; rebuilding", folder)
+                keywords = KeywordIndex.load(folder, fingerprint, passages)
+            except Exception as exc:  # a damaged cache is rebuilt, never trusted
+                logger.warning("keyword index at %s is damaged (%s); rebuilding", folder, exc)
         if keywords is None:
             started = time.perf_counter()
             keywords = KeywordIndex.build(self._store.iter_passages())
-            try:
-                keywords.save(folder)
-            except OSError as exc:
-                logger.warning("could not save the keyword index: %s", exc)
+            if keywords.size == passages:  # else a write is under way: do not keep it
+                try:
+                    keywords.save(folder, fingerprint)
+                except OSError as exc:
+                    logger.warning("could not save the keyword index: %s", exc)
             logger.info(
                 "keyword index: %d passages in %.2fs", keywords.size, time.perf_counter() - started
             )

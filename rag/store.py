@@ -214,7 +214,7 @@ class ChromaStore:
             except ChromaError as exc:  # a full disk, a damaged file, another model's vectors
                 stale = isinstance(exc, InternalError) and self._embedded is not None
                 if stale and not writes and not attempt and self._path not in _FAILED_WRITES:
-                    logger.warning("Chroma at %s: %s", self._where, one_line(exc))
+                    logger.info("Chroma at %s: %s", self._where, one_line(exc))
                     reopen(self._embedded, generation)  # type: ignore[arg-type]
                     continue
                 if writes and not self._url and isinstance(exc, InternalError):

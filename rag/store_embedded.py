@@ -87,7 +87,7 @@ def reopen(handle: EmbeddedHandle, generation: int) -> None:
     """Reopen after a read failed, unless another thread already did since ``generation``."""
     with _LOCK:
         if handle.generation == generation:
-            logger.warning("reopening the Chroma store at %s after a failed read", handle.path)
+            logger.info("reopening the Chroma store at %s after a failed read", handle.path)
             _reopen(handle)
 
 
