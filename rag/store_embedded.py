@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import StoreUnavailableError
-from rag.store_failures import one_line, open_hint
+from rag.store_failures import open_failure
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +115,7 @@ def open_client(path: Path) -> Any:
             if "database is locked" in str(exc) and time.monotonic() < deadline:
                 time.sleep(0.2)  # another process is creating or migrating the same store
                 continue
-            raise StoreUnavailableError(
-                f"Cannot open the Chroma store at {path}: {one_line(exc)}", hint=open_hint(exc)
-            ) from exc
+            raise open_failure(exc, path) from exc
 
 
 def forget_system(path: str) -> None:

@@ -8,6 +8,9 @@ from rag.errors import StoreUnavailableError
 
 MAX_DETAIL = 200  # characters of Chroma's own message kept in ours
 REBUILD_HINT = "if it is damaged, move that folder away and run `rag ingest` to rebuild it"
+READ_ONLY_HINT = (
+    "Chroma writes even to answer: make it writable or set RAG_HOME to a writable folder"
+)
 _DISK_FULL = (
     "no space left on device",
     "database or disk is full",
@@ -24,15 +27,34 @@ def one_line(exc: BaseException) -> str:
 
 def is_disk_full(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is an out-of-space error."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in _caused(exc):
         if isinstance(current, OSError) and current.errno in (errno.ENOSPC, errno.EDQUOT):
             return True
         if disk_full_text(str(current)):
             return True
+    return False
+
+
+_READ_ONLY = ("readonly database", "read-only file system", "permission denied")
+
+
+def _caused(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
         current = current.__cause__ or current.__context__
+    return chain
+
+
+def is_read_only(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the store's files cannot be written."""
+    for current in _caused(exc):
+        if isinstance(current, OSError) and current.errno in (errno.EROFS, errno.EACCES):
+            return True
+        if any(marker in str(current).lower() for marker in _READ_ONLY):
+            return True
     return False
 
 
@@ -41,10 +63,17 @@ def disk_full_text(text: str) -> bool:
     return any(marker in text.lower() for marker in _DISK_FULL)
 
 
-def open_hint(exc: BaseException) -> str:
-    if is_disk_full(exc):
-        return "check free disk space, then try again"
-    return REBUILD_HINT
+def open_failure(exc: BaseException, path: object) -> StoreUnavailableError:
+    """One clear error for a Chroma store that cannot be opened."""
+    if is_read_only(exc):
+        return StoreUnavailableError(
+            f"The Chroma store at {path} is read-only",
+            hint=READ_ONLY_HINT,
+        )
+    hint = "check free disk space, then try again" if is_disk_full(exc) else REBUILD_HINT
+    return StoreUnavailableError(
+        f"Cannot open the Chroma store at {path}: {one_line(exc)}", hint=hint
+    )
 
 
 def store_failure(exc: BaseException, where: str, server: bool) -> StoreUnavailableError:
@@ -56,6 +85,10 @@ def store_failure(exc: BaseException, where: str, server: bool) -> StoreUnavaila
         return StoreUnavailableError(
             f"The Chroma store at {where} ran out of disk space: {detail}",
             hint="check free disk space, then run `rag ingest` again to finish",
+        )
+    if is_read_only(exc):
+        return StoreUnavailableError(
+            f"The Chroma store at {where} is read-only", hint=READ_ONLY_HINT
         )
     if "dimension" in detail.lower():
         return StoreUnavailableError(

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +42,54 @@ def test_home_is_a_file(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.write_text("not a folder")
     assert "Cannot use the data directory" in _one_error_line(home)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Makes a folder read-only with a read-only bind mount (tests run as root, which
+    chmod does not stop)."""
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for command in (
+            ["mount", "--bind", str(folder), str(folder)],
+            ["mount", "-o", "remount,bind,ro", str(folder)],
+        ):
+            try:
+                subprocess.run(command, check=True, capture_output=True)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                pytest.skip(f"cannot make a read-only bind mount here: {exc}")
+            if folder not in mounted:
+                mounted.append(folder)
+        with pytest.raises(OSError):
+            (folder / "probe").write_text("x")
+
+    yield make
+    for folder in mounted:
+        done = subprocess.run(["umount", "-l", str(folder)], capture_output=True, text=True)
+        if done.returncode:
+            warnings.warn(f"umount {folder}: {done.stderr.strip()}", stacklevel=1)
+
+
+def test_read_only_home_is_one_clear_line(
+    tmp_path: Path, bundled: Services, read_only: Callable[[Path], None]
+) -> None:
+    """Before: ``rag ingest`` into a read-only RAG_HOME was a traceback and the other
+    commands blamed a damaged store. Now one line each that says it is read-only."""
+    home = tmp_path / "home"
+    shutil.copytree(bundled.settings.chroma_path, home / "chroma")
+    read_only(home)
+    for args in (["sources"], ["ask", "What is the Quds Force?"], ["ingest"]):
+        line = _one_error_line(home, *args)
+        assert "read-only" in line.lower(), (args, line)
+        assert "RAG_HOME" in line and "damaged" not in line, (args, line)
+
+    empty = tmp_path / "empty"
+    read_only(empty)
+    for args in (["sources"], ["ask", "What is the Quds Force?"], ["ingest"]):
+        line = _one_error_line(empty, *args)
+        assert f"Cannot use the data directory {empty}: Read-only file system" in line, line
 
 
 def test_damaged_store_is_one_clear_line(tmp_path: Path, bundled: Services) -> None:
