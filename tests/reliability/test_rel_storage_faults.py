@@ -3,6 +3,7 @@ One clear error each, and nothing lost that the next run cannot rebuild."""
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
@@ -11,6 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
@@ -170,3 +172,44 @@ def test_disk_full_during_ingest_then_space_freed(
     statements, passages = dump_store(bundled.store).comparable()
     want = json.loads(json.dumps({"statements": statements, "passages": passages}))
     assert json.loads(dumped.stdout) == want
+
+
+@pytest.mark.parametrize(
+    ("error", "disk_full"),
+    [
+        ("Error executing plan: Internal error: Error finding id", False),
+        ("Error executing plan: Error loading hnsw index", False),
+        ("error returned from database: (code: 13) database or disk is full", True),
+        ("Error writing segment: No space left on device (os error 28)", True),
+    ],
+)
+def test_store_errors_mention_disk_space_only_when_the_disk_is_full(
+    error: str, disk_full: bool
+) -> None:
+    """Before, every Chroma failure said "check free disk space"; now only a full disk
+    does, and anything else says the store is damaged and how to rebuild it."""
+    from chromadb.errors import InternalError
+
+    from rag.store_failures import store_failure
+
+    message = str(store_failure(InternalError(error), "/data/chroma", server=False))
+    assert "\n" not in message
+    assert ("disk space" in message) is disk_full, message
+    if not disk_full:
+        assert message.startswith("The Chroma store at /data/chroma is damaged or inconsistent")
+        assert "rag ingest" in message
+    cause = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise InternalError("Error executing plan") from cause
+    except InternalError as exc:
+        assert "disk space" in str(store_failure(exc, "/data/chroma", server=False))
+
+
+def test_vectors_of_another_size_are_named(services: Services) -> None:
+    """A question vector of another model's size against this store: said as such, not as
+    a full disk or damage."""
+    Ingestor(services.settings, services.store, services.embedder).run([BUNDLED_CORPUS])
+    with pytest.raises(StoreUnavailableError) as info:
+        services.store.query(np.ones(768, dtype=np.float32), 3)
+    message = str(info.value)
+    assert "vectors of another size" in message and "disk" not in message, message
