@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.embeddings import decode_int8
-from rag.errors import StatementNotFoundError, StoreUnavailableError
+from rag.errors import StatementNotFoundError, StoreUnavailableError, echo
 from rag.models import Passage, Statement
 from rag.settings import Settings
 from rag.store_embedded import (
@@ -78,7 +78,7 @@ def make_client(settings: Settings) -> Any:
             url = url._replace(netloc="")
         if not url.hostname or url.scheme not in ("http", "https"):
             raise StoreUnavailableError(
-                f"Not a Chroma server URL: {settings.chroma_url!r}",
+                f"Not a Chroma server URL: {echo(settings.chroma_url)}",
                 hint="e.g. RAG_CHROMA_URL=http://127.0.0.1:8000",
             )
         try:
@@ -293,7 +293,7 @@ class ChromaStore:
         got = self._op("statements", "get", ids=[statement_id], include=["metadatas", "documents"])
         if not got["ids"]:
             raise StatementNotFoundError(
-                f"No statement {statement_id!r}", hint="`rag sources` lists the ingested ones"
+                f"No statement {echo(statement_id)}", hint="`rag sources` lists the ingested ones"
             )
         return to_statement(got["ids"][0], got["metadatas"][0] or {}, got["documents"][0])
 
