@@ -11,17 +11,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
-from rag.embeddings import decode_int8
 from rag.errors import StatementNotFoundError, StoreUnavailableError, echo
 from rag.models import Passage, Statement
 from rag.settings import Settings
+from rag.store_client import open_embedded, open_server, retryable_errors, server_errors
 from rag.store_embedded import (
     VERSION_KEY,
     EmbeddedHandle,
@@ -32,13 +31,13 @@ from rag.store_embedded import (
     reopen,
 )
 from rag.store_failures import disk_full_text, one_line, store_failure
+from rag.store_passages import PassageReads
 from rag.store_records import (
     StatementWrite,
     StoredPassage,
     fingerprint_of,
     passage_meta,
     statement_record,
-    to_passage,
     to_statement,
 )
 
@@ -65,71 +64,12 @@ _FAILED_WRITES: dict[str, str] = {}
 
 def make_client(settings: Settings) -> Any:
     """An embedded PersistentClient, or an HttpClient when ``chroma_url`` is set."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        try:
-            port = url.port
-        except ValueError:
-            port = None
-            url = url._replace(netloc="")
-        if not url.hostname or url.scheme not in ("http", "https"):
-            raise StoreUnavailableError(
-                f"Not a Chroma server URL: {echo(settings.chroma_url)}",
-                hint="e.g. RAG_CHROMA_URL=http://127.0.0.1:8000",
-            )
-        try:
-            client = chromadb.HttpClient(
-                host=url.hostname,
-                port=port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-            _bound_http_timeouts(client)
-            client.heartbeat()
-        except Exception as exc:
-            raise StoreUnavailableError(
-                f"Cannot reach the Chroma server at {settings.chroma_url}",
-                hint="start it with `chroma run --path DIR --port PORT` or unset RAG_CHROMA_URL",
-            ) from exc
-        return client
-    try:
-        settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreUnavailableError(
-            f"Cannot use the data directory {settings.home}: {exc.strerror or exc}",
-            hint="set RAG_HOME to a writable folder",
-        ) from exc
-    return embedded_handle(settings.chroma_path).client
+        return open_server(settings.chroma_url, SERVER_READ_TIMEOUT, SERVER_CONNECT_TIMEOUT)
+    return open_embedded(settings.home, settings.chroma_path)
 
 
-def _bound_http_timeouts(client: Any) -> None:
-    """Give Chroma's HTTP session timeouts (it is created with none)."""
-    import httpx
-
-    session = getattr(getattr(client, "_server", None), "_session", None)
-    if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(SERVER_READ_TIMEOUT, connect=SERVER_CONNECT_TIMEOUT)
-    else:  # a chromadb release that builds its client differently: keep its defaults
-        logger.info("cannot set timeouts on the Chroma HTTP client")
-
-
-def _server_errors() -> tuple[type[BaseException], ...]:
-    import httpx
-
-    return (httpx.TransportError, ConnectionError)
-
-
-def _retryable_errors() -> tuple[type[BaseException], ...]:
-    from chromadb.errors import NotFoundError
-
-    return (*_server_errors(), NotFoundError)
-
-
-class ChromaStore:
+class ChromaStore(PassageReads):
     """Statements and passages in two Chroma collections.
 
     An embedded store follows writes made by other processes: see ``rag.store_embedded``
@@ -205,7 +145,7 @@ class ChromaStore:
             generation = self._embedded.generation if self._embedded else 0
             try:
                 return getattr(self._handle(kind), method)(*args, **kwargs)
-            except _retryable_errors() as exc:
+            except retryable_errors() as exc:
                 self._passages = self._statements = None  # re-resolve on the next try
                 if attempt:
                     raise self._unavailable() from exc
@@ -254,7 +194,7 @@ class ChromaStore:
                 configuration={"hnsw": {"space": "cosine"}},
                 embedding_function=None,
             )
-        except _server_errors() as exc:
+        except server_errors() as exc:
             raise self._unavailable() from exc
         except ChromaError as exc:  # a full disk, a damaged file
             raise store_failure(exc, self._where, server=bool(self._url)) from exc
@@ -318,7 +258,7 @@ class ChromaStore:
         for attempt in range(2):
             try:
                 version = read_version(self.client, self._prefix)
-            except _server_errors() as exc:
+            except server_errors() as exc:
                 if attempt:
                     raise self._unavailable() from exc
                 time.sleep(RETRY_PAUSE)
@@ -413,86 +353,3 @@ class ChromaStore:
         orphans = self._op("passages", "get", where=where, include=[])["ids"]
         self._delete_passages(orphans)
         return len(orphans)
-
-    # -- passages ----------------------------------------------------------------
-
-    def count_passages(self) -> int:
-        return int(
-            self._op(
-                "passages",
-                "count",
-            )
-        )
-
-    def iter_passages(self, page: int = 5000) -> Iterator[Passage]:
-        """All passages (text and offsets), in pages."""
-        offset = 0
-        while True:
-            got = self._op(
-                "passages",
-                "get",
-                include=["metadatas", "documents"],
-                limit=page,
-                offset=offset,
-            )
-            if not got["ids"]:
-                return
-            for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
-                yield to_passage(pid, meta, doc)
-            offset += len(got["ids"])
-
-    def passages(self, ids: Sequence[str]) -> dict[str, StoredPassage]:
-        """Passages by id, with their sentence vectors."""
-        if not ids:
-            return {}
-        got = self._op("passages", "get", ids=list(ids), include=["metadatas", "documents"])
-        result = {}
-        for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
-            passage = to_passage(pid, meta, doc)
-            dim = int(meta.get("dim", 0)) or 1
-            vectors = decode_int8(meta["svec"], dim) if meta.get("svec") else np.zeros((0, dim))
-            result[pid] = StoredPassage(passage, vectors)
-        return result
-
-    def statement_passages(self, statement_id: str) -> list[Passage]:
-        got = self._op(
-            "passages",
-            "get",
-            where={"statement_id": statement_id},
-            include=["metadatas", "documents"],
-        )
-        items = [
-            to_passage(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])
-        ]
-        return sorted(items, key=lambda p: p.start)
-
-    def query(
-        self, vector: np.ndarray, n: int, statement_ids: Sequence[str] | None = None
-    ) -> list[tuple[str, float]]:
-        """Nearest passages as ``(passage_id, cosine similarity)``, best first."""
-        where = None
-        if statement_ids is not None:
-            if not statement_ids:
-                return []
-            where = (
-                {"statement_id": statement_ids[0]}
-                if len(statement_ids) == 1
-                else {"statement_id": {"$in": list(statement_ids)}}
-            )
-        got = self._op(
-            "passages",
-            "query",
-            query_embeddings=[vector],
-            n_results=n,
-            where=where,
-            include=["distances"],
-        )
-        return [(pid, 1.0 - float(d)) for pid, d in zip(got["ids"][0], got["distances"][0])]
-
-    def passage_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """The stored (unit) vectors of ``passage_ids``; unknown ids are left out."""
-        if not passage_ids:
-            return {}
-        got = self._op("passages", "get", ids=list(passage_ids), include=["embeddings"])
-        vectors = np.asarray(got["embeddings"], dtype=np.float32)
-        return {pid: vectors[i] for i, pid in enumerate(got["ids"])}
