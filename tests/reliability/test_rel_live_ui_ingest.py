@@ -13,8 +13,10 @@ import json
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,40 @@ def _ingest(folder: Path, home: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@contextmanager
+def _asking_meanwhile(client: Any) -> Iterator[list[str]]:
+    """Two more users asking compare and plain questions until the block ends."""
+    from gradio_client import Client
+
+    failures: list[str] = []
+    answered: list[bool] = []
+    done = threading.Event()
+
+    def user(compare: bool) -> None:
+        try:
+            session = Client(client.src, verbose=False, download_files=False)
+        except Exception as exc:
+            failures.append(f"client: {type(exc).__name__}: {exc}")
+            return
+        while not done.is_set():
+            try:
+                _ask(session, compare=compare)
+                answered.append(compare)
+            except Exception as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=user, args=(flag,)) for flag in (True, False)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield failures
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert True in answered and False in answered, failures  # both users got answers
+
+
 def _until_cited(client: Any, statement_id: str, services: Services) -> dict[str, Any]:
     """Ask the compare question until ``statement_id`` is cited: each answer must succeed
     with verified quotes, and the new statement must show up within NOTICE_SECONDS."""
@@ -115,7 +151,9 @@ def test_ui_keeps_answering_while_other_processes_ingest(
     folder = tmp_path / "more"
     folder.mkdir()
     (folder / "riverside.txt").write_text(NEW, encoding="utf-8")
-    _ingest(folder, home)  # another process adds a statement
+    with _asking_meanwhile(client) as failures:
+        _ingest(folder, home)  # another process adds a statement while users ask
+    assert failures == []
     result = _until_cited(client, "riverside", services)
     assert {SEP, SWP} <= _cited(result)
     assert any("betrayed working people" in c["quote"] for c in result["citations"])
