@@ -115,6 +115,11 @@ class ChromaStore(PassageReads):
             self._generation = handle.generation
         return handle.client
 
+    @property
+    def reopened(self) -> int:
+        """How often this process reopened the embedded store (0 for a server)."""
+        return self._embedded.generation if self._embedded else 0
+
     # -- collections -------------------------------------------------------------
 
     def _op(self, kind: str, method: str, *args: Any, **kwargs: Any) -> Any:

@@ -36,6 +36,8 @@ class EmbeddedHandle:
     generation: int = 0  # bumped on every reopen: stores drop their collection handles
     # per collection prefix: the version token the client's caches are known to match
     versions: dict[str, str | None] = field(default_factory=dict)
+    # per prefix: the token this process's latest write replaces (still read while it lands)
+    replaced: dict[str, str | None] = field(default_factory=dict)
 
 
 _HANDLES: dict[str, EmbeddedHandle] = {}
@@ -70,8 +72,9 @@ def observe(handle: EmbeddedHandle, prefix: str, version: str | None) -> None:
         if prefix not in handle.versions:
             handle.versions[prefix] = version  # the first look: nothing cached yet to judge
             return
-        if handle.versions[prefix] == version:
-            return
+        own = prefix in handle.replaced and version == handle.replaced[prefix]
+        if version == handle.versions[prefix] or own:
+            return  # unchanged, or read just before this process's own write landed
         logger.info("the store at %s was written by another process; reopening it", handle.path)
         _reopen(handle)
 
@@ -79,6 +82,7 @@ def observe(handle: EmbeddedHandle, prefix: str, version: str | None) -> None:
 def expect(handle: EmbeddedHandle, prefix: str, version: str) -> None:
     """This process is about to write ``version``: its own write is no reason to reopen."""
     with _LOCK:
+        handle.replaced[prefix] = handle.versions.get(prefix)
         handle.versions[prefix] = version
 
 
@@ -96,6 +100,7 @@ def _reopen(handle: EmbeddedHandle) -> None:
     forget_system(str(handle.path))
     handle.client = open_client(handle.path)
     handle.versions = versions
+    handle.replaced = {}
     handle.generation += 1
 
 

@@ -217,3 +217,25 @@ def test_ui_keeps_answering_while_other_processes_ingest(
         "second",
     }
     dump_store(services.store)
+
+
+def test_only_another_writers_token_reopens_the_store(services: Services) -> None:
+    """This process's own writes keep its caches (no reopen); a version token it did not
+    write (what another process's ingest leaves) reopens the client once, for every store
+    of this process on that folder."""
+    from ingest.pipeline import BUNDLED_CORPUS, Ingestor
+    from rag.store import VERSION_KEY, ChromaStore
+
+    store = services.store
+    other = ChromaStore.from_settings(services.settings)  # e.g. the UI's upload path
+    Ingestor(services.settings, other, services.embedder).run([BUNDLED_CORPUS])
+    services.catalog.invalidate()
+    services.answerer.answer(COMPARE)
+    assert store.reopened == other.reopened == 0
+    name = f"{services.settings.collection_prefix}_statements"
+    store.client.get_collection(name).modify(metadata={VERSION_KEY: "from-elsewhere"})
+    assert store.version() == "from-elsewhere"
+    assert store.reopened == other.reopened == 1
+    assert other.version() == "from-elsewhere" and other.reopened == 1  # no second reopen
+    assert_quotes_verified(services.answerer.answer(COMPARE), statement_texts(other))
+    assert store.reopened == 1
