@@ -157,10 +157,11 @@ class ChromaStore(PassageReads):
                 logger.warning("Chroma at %s: %s; retrying", self._where, one_line(exc))
                 time.sleep(RETRY_PAUSE)
             except ChromaError as exc:  # a full disk, a damaged file, another model's vectors
-                stale = isinstance(exc, InternalError) and self._embedded is not None
-                if stale and not writes and not attempt and self._path not in _FAILED_WRITES:
+                handle = self._embedded
+                retry = not writes and not attempt and self._path not in _FAILED_WRITES
+                if handle is not None and isinstance(exc, InternalError) and retry:
                     logger.info("Chroma at %s: %s", self._where, one_line(exc))
-                    reopen(self._embedded, generation)  # type: ignore[arg-type]
+                    reopen(handle, generation)  # its caches may be stale: read from disk
                     continue
                 if writes and not self._url and isinstance(exc, InternalError):
                     # After a failed write (e.g. ENOSPC during compaction) embedded Chroma
