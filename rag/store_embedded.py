@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.store_check import check_vector_indexes
 from rag.store_failures import open_failure
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ def open_client(path: Path) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
+    check_vector_indexes(path)  # a damaged one would crash the process, not raise
     deadline = time.monotonic() + OPEN_BUSY_SECONDS
     while True:
         try:
