@@ -26,7 +26,7 @@ from ingest.loaders import SUPPORTED_SUFFIXES, load_document
 from ingest.metadata import SIDECAR, SidecarError, merge, sidecar_meta
 from ingest.normalize import normalize
 from rag.embeddings import PassageEmbedder
-from rag.errors import IngestError, IngestLockedError
+from rag.errors import IngestError, IngestLockedError, StoreUnavailableError
 from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
 from rag.store import ChromaStore, StatementWrite
@@ -135,14 +135,19 @@ def ingest_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
     A new process takes it *before* opening the store: two processes creating the same
     embedded Chroma database at once collide inside SQLite, not on this lock.
     """
-    settings.home.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.lock_path))
     try:
+        settings.home.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=wait)
     except Timeout as exc:
         raise IngestLockedError(
             f"Another ingest is running on {settings.home}",
             hint="wait for it to finish, or pass --wait SECONDS",
+        ) from exc
+    except OSError as exc:  # a read-only or unwritable data directory
+        raise StoreUnavailableError(
+            f"Cannot use the data directory {settings.home}: {exc.strerror or exc}",
+            hint="set RAG_HOME to a writable folder",
         ) from exc
     try:
         yield

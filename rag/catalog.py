@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.dates import date_range, overlaps
-from rag.errors import EmptyStoreError, InvalidFilterError
+from rag.errors import EmptyStoreError, InvalidFilterError, echo, shorten, shorten_list
 from rag.keyword import KeywordIndex
 from rag.models import Filters, Statement
 from rag.sentences import content_terms
@@ -92,19 +92,21 @@ class Catalog:
 
     def _load(self, fingerprint: str, statements: dict[str, Statement]) -> Snapshot:
         folder = self._dir / fingerprint
+        passages = sum(s.passages for s in statements.values())
         keywords = None
-        if (folder / "meta.json").exists():
+        if folder.exists():
             try:
-                keywords = KeywordIndex.load(folder)
-            except Exception:  # a damaged cache is rebuilt, never trusted
-                logger.warning("keyword index at %s is damaged; rebuilding", folder)
+                keywords = KeywordIndex.load(folder, fingerprint, passages)
+            except Exception as exc:  # a damaged cache is rebuilt, never trusted
+                logger.warning("keyword index at %s is damaged (%s); rebuilding", folder, exc)
         if keywords is None:
             started = time.perf_counter()
             keywords = KeywordIndex.build(self._store.iter_passages())
-            try:
-                keywords.save(folder)
-            except OSError as exc:
-                logger.warning("could not save the keyword index: %s", exc)
+            if keywords.size == passages:  # else a write is under way: do not keep it
+                try:
+                    keywords.save(folder, fingerprint)
+                except OSError as exc:
+                    logger.warning("could not save the keyword index: %s", exc)
             logger.info(
                 "keyword index: %d passages in %.2fs", keywords.size, time.perf_counter() - started
             )
@@ -135,7 +137,7 @@ class Catalog:
             unknown = [i for i in filters.statement_ids if i not in snap.statements]
             if unknown:
                 raise InvalidFilterError(
-                    f"Unknown statement id: {', '.join(unknown)}",
+                    f"Unknown statement id: {shorten_list(unknown)}",
                     hint="`rag sources` lists the ingested statements",
                 )
             chosen = [snap.statements[i] for i in dict.fromkeys(filters.statement_ids)]
@@ -143,8 +145,10 @@ class Catalog:
             orgs = sorted({s.organization for s in snap.statements.values() if s.organization})
             if not any(org_matches(o, filters.organization) for o in orgs):
                 raise InvalidFilterError(
-                    f"Unknown organization: {filters.organization!r}",
-                    hint="known: " + "; ".join(orgs) if orgs else "no statement has one",
+                    f"Unknown organization: {echo(filters.organization)}",
+                    hint=f"known: {shorten_list(orgs, 10, '; ')}"
+                    if orgs
+                    else "no statement has one",
                 )
             chosen = [s for s in chosen if org_matches(s.organization, filters.organization)]
         if filters.since or filters.until:
@@ -160,11 +164,11 @@ class Catalog:
 def describe(filters: Filters) -> str:
     parts = []
     if filters.statement_ids:
-        parts.append("statement " + ", ".join(filters.statement_ids))
+        parts.append("statement " + shorten_list(filters.statement_ids))
     if filters.organization:
-        parts.append(f"organization {filters.organization}")
+        parts.append(f"organization {shorten(filters.organization)}")
     if filters.since:
-        parts.append(f"since {filters.since}")
+        parts.append(f"since {shorten(filters.since)}")
     if filters.until:
-        parts.append(f"until {filters.until}")
+        parts.append(f"until {shorten(filters.until)}")
     return "; ".join(parts)

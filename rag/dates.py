@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 
-from rag.errors import InvalidFilterError
+from rag.errors import InvalidFilterError, echo
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
@@ -20,19 +20,21 @@ def date_range(value: str) -> tuple[int, int]:
     """
     match = _DATE.match(value.strip())
     if not match:
-        raise InvalidFilterError(f"Not a date: {value!r}", hint="use YYYY, YYYY-MM or YYYY-MM-DD")
+        raise InvalidFilterError(
+            f"Not a date: {echo(value)}", hint="use YYYY, YYYY-MM or YYYY-MM-DD"
+        )
     year = int(match[1])
     month = int(match[2]) if match[2] else None
     day = int(match[3]) if match[3] else None
     if month is not None and not 1 <= month <= 12:
-        raise InvalidFilterError(f"Not a date: {value!r}", hint="month must be 01-12")
+        raise InvalidFilterError(f"Not a date: {echo(value)}", hint="month must be 01-12")
     if month is None:
         return year * 10000 + 101, year * 10000 + 1231
     last = calendar.monthrange(year, month)[1]
     if day is None:
         return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + last
     if not 1 <= day <= last:
-        raise InvalidFilterError(f"Not a date: {value!r}", hint="day out of range")
+        raise InvalidFilterError(f"Not a date: {echo(value)}", hint="day out of range")
     key = year * 10000 + month * 100 + day
     return key, key
 

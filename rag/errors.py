@@ -2,6 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+ECHO_CHARS = 60  # of a user's value quoted back in an error
+ECHO_ITEMS = 5  # of a list of values
+
+
+def shorten(value: object, limit: int = ECHO_CHARS) -> str:
+    """A user's value as an error shows it: its first ``limit`` characters, with "…"
+    when there was more (a 100 KB filter is not echoed back whole)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def echo(value: object, limit: int = ECHO_CHARS) -> str:
+    """:func:`shorten`, quoted (``repr``)."""
+    return repr(shorten(value, limit))
+
+
+def shorten_list(values: Sequence[object], limit: int = ECHO_ITEMS, sep: str = ", ") -> str:
+    """The first ``limit`` values, each shortened, and how many more there are."""
+    shown = [shorten(v) for v in values[:limit]]
+    more = len(values) - len(shown)
+    return sep.join(shown) + (f" and {more} more" if more > 0 else "")
+
 
 class RagError(Exception):
     """Base of every error a user can cause or fix. ``hint`` says what to do next."""

@@ -2,11 +2,15 @@
 
 The index is built from Chroma's passages, saved under ``<home>/keyword/<fingerprint>``
 and loaded from there while the store's fingerprint is unchanged: no rebuild per query,
-one rebuild per change of the statements.
+one rebuild per change of the statements. It is only a cache: ``manifest.json``, written
+last, holds the fingerprint it was built for and a checksum of every file, and a folder
+that does not match them (truncated, reordered, half-deleted, garbage) is not loaded
+(:class:`DamagedIndexError`) but rebuilt from the store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -25,6 +29,11 @@ from rag.sentences import content_terms
 logger = logging.getLogger(__name__)
 
 RECENT_SCORES = 8  # score arrays remembered (each is one float per passage)
+MANIFEST = "manifest.json"
+
+
+class DamagedIndexError(ValueError):
+    """A saved index that does not match its manifest or the store: rebuild it."""
 
 
 class KeywordIndex:
@@ -132,8 +141,8 @@ class KeywordIndex:
 
     # -- persistence ----------------------------------------------------------------
 
-    def save(self, folder: Path) -> None:
-        """Write atomically: a temp folder renamed into place."""
+    def save(self, folder: Path, fingerprint: str) -> None:
+        """Write atomically: a temp folder renamed into place, its manifest written last."""
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
         try:
@@ -149,6 +158,12 @@ class KeywordIndex:
                 ),
                 encoding="utf-8",
             )
+            manifest = {
+                "fingerprint": fingerprint,
+                "passages": self.size,
+                "files": _checksums(tmp),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
             if folder.exists():
                 shutil.rmtree(folder)
             tmp.rename(folder)
@@ -157,11 +172,38 @@ class KeywordIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> KeywordIndex:
+    def load(cls, folder: Path, fingerprint: str, passages: int) -> KeywordIndex:
+        """The index saved in ``folder`` for the store with ``fingerprint`` and ``passages``
+        passages. Raises :class:`DamagedIndexError` unless every file is the one written."""
         import bm25s
 
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            wanted = (manifest["fingerprint"], int(manifest["passages"]), manifest["files"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DamagedIndexError(f"no readable manifest: {exc}") from exc
+        if wanted[:2] != (fingerprint, passages):
+            raise DamagedIndexError(f"built for {wanted[:2]}, not {(fingerprint, passages)}")
+        if _checksums(folder) != wanted[2]:
+            raise DamagedIndexError("files differ from the ones written")
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         retriever = None
         if (folder / "bm25").exists():
             retriever = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
-        return cls(meta["ids"], meta["sids"], retriever, {k: int(v) for k, v in meta["df"].items()})
+        index = cls(
+            meta["ids"], meta["sids"], retriever, {k: int(v) for k, v in meta["df"].items()}
+        )
+        if index.size != passages or len(index.statement_ids) != passages:
+            raise DamagedIndexError(f"{index.size} passages indexed, not {passages}")
+        return index
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file below ``folder`` but the manifest, by relative path."""
+    sums = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            sums[path.relative_to(folder).as_posix()] = hashlib.sha256(
+                path.read_bytes()
+            ).hexdigest()
+    return sums

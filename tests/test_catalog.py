@@ -3,12 +3,18 @@ on every check."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.catalog import Catalog
+from rag.catalog import Catalog, describe
+from rag.dates import date_range
+from rag.errors import InvalidFilterError, StatementNotFoundError, echo, shorten
+from rag.models import Filters
 from rag.service import Services
 from rag.store import ChromaStore
 
@@ -71,3 +77,55 @@ def test_store_without_a_version_token_is_listed_every_time(
     catalog = Catalog(services.store, tmp_path / "kw", ttl=0.0)
     assert set(catalog.snapshot().statements) == {"one"}
     assert set(catalog.snapshot().statements) == {"one"}
+
+
+HUGE = "Party of " + "x" * 100_000  # a pasted page in a filter field
+
+
+@pytest.mark.parametrize(
+    ("filters", "shown"),
+    [
+        (Filters(organization=HUGE), "Unknown organization: 'Party of xxx"),
+        (Filters(since="2020-" + "1" * 100_000), "Not a date: '2020-111"),
+        (Filters(until=HUGE), "Not a date: 'Party of xxx"),
+        (Filters(statement_ids=[f"no-such-{i}-{'y' * 5000}" for i in range(1000)]), "no-such-0"),
+    ],
+)
+def test_filter_errors_quote_at_most_a_short_prefix(
+    bundled: Services, filters: Filters, shown: str
+) -> None:
+    """Before, a 100 KB filter value was echoed back whole in the error (and the hint)."""
+    with pytest.raises(InvalidFilterError) as info:
+        bundled.catalog.scope(filters)
+    message = str(info.value)
+    assert shown in message
+    assert "…" in message
+    assert len(message) < 600, len(message)
+
+
+def test_errors_that_echo_user_values_are_capped(bundled: Services) -> None:
+    with pytest.raises(StatementNotFoundError) as info:
+        bundled.store.statement("z" * 100_000)
+    assert len(str(info.value)) < 200 and "z" * 60 + "…" in str(info.value)
+    with pytest.raises(InvalidFilterError) as dates:
+        date_range("1" * 100_000)
+    assert len(str(dates.value)) < 200
+    hint = describe(Filters(organization=HUGE, since="2" * 1000, statement_ids=["a"] * 50))
+    assert len(hint) < 600 and "and 45 more" in hint
+    assert shorten("short") == "short" and echo("short") == "'short'"
+
+
+def test_cli_filter_error_is_short(bundled: Services) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "rag"), "ask", "Who?", "--organization", HUGE],
+        env={**env, "RAG_HOME": str(bundled.settings.home)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Unknown organization:"), lines
+    assert len(lines[0]) < 400, len(lines[0])

@@ -3,14 +3,16 @@ One clear error each, and nothing lost that the next run cannot rebuild."""
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
@@ -42,6 +44,54 @@ def test_home_is_a_file(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.write_text("not a folder")
     assert "Cannot use the data directory" in _one_error_line(home)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Makes a folder read-only with a read-only bind mount (tests run as root, which
+    chmod does not stop)."""
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for command in (
+            ["mount", "--bind", str(folder), str(folder)],
+            ["mount", "-o", "remount,bind,ro", str(folder)],
+        ):
+            try:
+                subprocess.run(command, check=True, capture_output=True)
+            except (OSError, subprocess.CalledProcessError) as exc:
+                pytest.skip(f"cannot make a read-only bind mount here: {exc}")
+            if folder not in mounted:
+                mounted.append(folder)
+        with pytest.raises(OSError):
+            (folder / "probe").write_text("x")
+
+    yield make
+    for folder in mounted:
+        done = subprocess.run(["umount", "-l", str(folder)], capture_output=True, text=True)
+        if done.returncode:
+            warnings.warn(f"umount {folder}: {done.stderr.strip()}", stacklevel=1)
+
+
+def test_read_only_home_is_one_clear_line(
+    tmp_path: Path, bundled: Services, read_only: Callable[[Path], None]
+) -> None:
+    """Before: ``rag ingest`` into a read-only RAG_HOME was a traceback and the other
+    commands blamed a damaged store. Now one line each that says it is read-only."""
+    home = tmp_path / "home"
+    shutil.copytree(bundled.settings.chroma_path, home / "chroma")
+    read_only(home)
+    for args in (["sources"], ["ask", "What is the Quds Force?"], ["ingest"]):
+        line = _one_error_line(home, *args)
+        assert "read-only" in line.lower(), (args, line)
+        assert "RAG_HOME" in line and "damaged" not in line, (args, line)
+
+    empty = tmp_path / "empty"
+    read_only(empty)
+    for args in (["sources"], ["ask", "What is the Quds Force?"], ["ingest"]):
+        line = _one_error_line(empty, *args)
+        assert f"Cannot use the data directory {empty}: Read-only file system" in line, line
 
 
 def test_damaged_store_is_one_clear_line(tmp_path: Path, bundled: Services) -> None:
@@ -122,3 +172,44 @@ def test_disk_full_during_ingest_then_space_freed(
     statements, passages = dump_store(bundled.store).comparable()
     want = json.loads(json.dumps({"statements": statements, "passages": passages}))
     assert json.loads(dumped.stdout) == want
+
+
+@pytest.mark.parametrize(
+    ("error", "disk_full"),
+    [
+        ("Error executing plan: Internal error: Error finding id", False),
+        ("Error executing plan: Error loading hnsw index", False),
+        ("error returned from database: (code: 13) database or disk is full", True),
+        ("Error writing segment: No space left on device (os error 28)", True),
+    ],
+)
+def test_store_errors_mention_disk_space_only_when_the_disk_is_full(
+    error: str, disk_full: bool
+) -> None:
+    """Before, every Chroma failure said "check free disk space"; now only a full disk
+    does, and anything else says the store is damaged and how to rebuild it."""
+    from chromadb.errors import InternalError
+
+    from rag.store_failures import store_failure
+
+    message = str(store_failure(InternalError(error), "/data/chroma", server=False))
+    assert "\n" not in message
+    assert ("disk space" in message) is disk_full, message
+    if not disk_full:
+        assert message.startswith("The Chroma store at /data/chroma is damaged or inconsistent")
+        assert "rag ingest" in message
+    cause = OSError(errno.ENOSPC, "No space left on device")
+    try:
+        raise InternalError("Error executing plan") from cause
+    except InternalError as exc:
+        assert "disk space" in str(store_failure(exc, "/data/chroma", server=False))
+
+
+def test_vectors_of_another_size_are_named(services: Services) -> None:
+    """A question vector of another model's size against this store: said as such, not as
+    a full disk or damage."""
+    Ingestor(services.settings, services.store, services.embedder).run([BUNDLED_CORPUS])
+    with pytest.raises(StoreUnavailableError) as info:
+        services.store.query(np.ones(768, dtype=np.float32), 3)
+    message = str(info.value)
+    assert "vectors of another size" in message and "disk" not in message, message
