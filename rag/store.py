@@ -283,17 +283,6 @@ class ChromaStore(PassageReads):
             expect(self._embedded, self._prefix, version)
         self._op("statements", "modify", metadata={VERSION_KEY: version})
 
-    def write_statement(
-        self,
-        statement: Statement,
-        passages: Sequence[Passage],
-        passage_vectors: np.ndarray,
-        sentence_vectors: Sequence[np.ndarray],
-    ) -> None:
-        """Insert or replace one statement (see ``write_statements``)."""
-        item = StatementWrite(statement, passages, passage_vectors, sentence_vectors)
-        self.write_statements([item])
-
     def write_statements(self, items: Sequence[StatementWrite]) -> None:
         """Insert or replace statements, in a few Chroma calls for all of them: their new
         passages first, then stale passages go, then the statement records (which carry the
