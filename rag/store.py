@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import StatementNotFoundError, StoreUnavailableError, echo
-from rag.models import Passage, Statement
+from rag.models import Statement
 from rag.settings import Settings
 from rag.store_client import open_embedded, open_server, retryable_errors, server_errors
 from rag.store_embedded import (
