@@ -23,12 +23,19 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _MD_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(?=\S)")
 _MD_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_CODE = re.compile(r"`([^`]+)`")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
-_MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+# Inline patterns must stay linear in the line length (a hostile file of 40 KB of "[" froze
+# the app for 25 s): no repetition may scan past the next opener of its own kind, and
+# possessive quantifiers (``*+``, ``++``) never backtrack into what they consumed.
+# A link target may hold one level of parentheses (``wiki/Foo_(bar)``).
+_MD_TARGET = r"\((?:[^()]|\([^()]*+\))*+\)"
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]++)\]" + _MD_TARGET)
+_MD_CODE = re.compile(r"`([^`]++)`")
+_MD_STRONG = re.compile(
+    r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__"
+)
+_MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]++)(?<=\S)\*(?![\w*])")
+_MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_]++)(?<=\S)_(?![\w_])")
 _ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*\s*$")
 _UNWRAPPED_LINE = 120  # hard-wrapped text keeps its lines shorter than this
@@ -52,7 +59,7 @@ def _strip_markdown_inline(text: str) -> str:
     text = _MD_IMAGE.sub(r"\1", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_CODE.sub(r"\1", text)
-    text = _MD_STRONG.sub(r"\2", text)
+    text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
     text = _MD_EM_STAR.sub(r"\1", text)
     return _MD_EM_UNDERSCORE.sub(r"\1", text)
 

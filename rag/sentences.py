@@ -12,7 +12,9 @@ from functools import lru_cache
 
 # Sentence-final punctuation, optional closing quotes/brackets, whitespace, then
 # something that can start a sentence (capital, digit, opening quote or bracket).
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"“‘'(\[]*[A-Z0-9])")
+# Linear in the text: a match only starts at the first mark of a run (the lookbehind),
+# and possessive runs never backtrack (80 KB of "." took 167 s before).
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+(?=\s++[\"“‘'(\[]*+[A-Z0-9])")
 _ABBREVIATIONS = frozenset(
     [
         "mr",

@@ -1,0 +1,83 @@
+"""Hostile statement files: every text path is linear in its input, every bad file is one
+clear skip line, and whatever comes in keeps offsets exact (``clean[start:end] == text``).
+
+The concrete payloads from issue 15 are fixtures here; ``test_rel_hostile_properties.py``
+throws generated input at the same code."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from ingest.chunking import chunk
+from ingest.loaders import RawDocument
+from ingest.normalize import CleanText, normalize
+from rag.models import StatementMeta
+from rag.sentences import split_sentences
+
+
+def _clean(text: str, markup: str = "markdown") -> CleanText:
+    return normalize(RawDocument(text=text, meta=StatementMeta(), markup=markup))  # type: ignore[arg-type]
+
+
+def _seconds(run: Callable[[str], object], text: str) -> float:
+    started = time.perf_counter()
+    run(text)
+    return time.perf_counter() - started
+
+
+def assert_linear(run: Callable[[str], object], unit: str, size: int = 50_000) -> None:
+    """``run`` on 4x the input takes well under 16x the time (what quadratic would need).
+
+    Generous on purpose (a shared, busy machine): 10x plus half a second."""
+    small = unit * (size // len(unit))
+    big = unit * (4 * size // len(unit))
+    t_small = min(_seconds(run, small) for _ in range(2))
+    t_big = _seconds(run, big)
+    assert t_big < 10 * t_small + 0.5, f"{unit!r}: {t_small:.3f}s for {len(small)}, {t_big:.3f}s"
+
+
+MARKDOWN_RUNS = [
+    "[",  # an unclosed link: 40 KB froze the UI for ~25 s
+    "![",
+    "[a](",
+    "[a](b(",
+    "**a ",
+    "__a ",
+    "*a ",
+    "_a ",
+    "`a",
+    "***",
+    "- ",
+    "# ",
+    "> ",
+]
+
+
+@pytest.mark.parametrize("unit", MARKDOWN_RUNS)
+def test_markdown_cleaning_is_linear(unit: str) -> None:
+    assert_linear(lambda text: _clean("Intro. " + text), unit)
+
+
+@pytest.mark.parametrize("unit", [".", "!?", ".)", ". ", "… ", '." ', "?' (", "a. "])
+def test_sentence_splitting_is_linear(unit: str) -> None:
+    # 80 KB of "." took 167 s
+    assert_linear(split_sentences, unit)
+
+
+@pytest.mark.parametrize("unit", ["[", ".", "word ", "a, "])
+def test_chunking_is_linear(unit: str) -> None:
+    assert_linear(lambda text: chunk("s", _clean(text)), unit)
+
+
+def test_markdown_still_stripped() -> None:
+    text = _clean(
+        "**Bold** and *em* and __strong__ and _em_ and `code`, a [link](https://x.org/a_(b)) "
+        "and ![an image](i.png). Unclosed [bracket and **star stay."
+    ).text
+    assert text == (
+        "Bold and em and strong and em and code, a link and an image. "
+        "Unclosed [bracket and **star stay."
+    )
