@@ -10,20 +10,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal
 
 from filelock import FileLock, Timeout
 
 from ingest.chunking import chunk
-from ingest.loaders import SUPPORTED_SUFFIXES, load_document
-from ingest.metadata import SIDECAR, SidecarError, merge, sidecar_meta
+from ingest.discover import FileOutcome, Status, discover
+from ingest.loaders import load_document
+from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
 from rag.embeddings import PassageEmbedder
 from rag.errors import IngestError, IngestLockedError
@@ -37,17 +37,7 @@ logger = logging.getLogger(__name__)
 PIPELINE_VERSION = "1"
 BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
 
-Status = Literal["new", "updated", "unchanged", "skipped", "removed"]
 Progress = Callable[[int, int, Path], None]
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    path: str
-    status: Status
-    statement_id: str | None = None
-    passages: int = 0
-    reason: str | None = None
 
 
 @dataclass
@@ -81,45 +71,22 @@ class IngestReport:
         return {s: self.count(s) for s in ("new", "updated", "unchanged", "skipped", "removed")}
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Statement files under ``paths`` (files or folders), plus paths that cannot be used.
-
-    Folders are walked without following symlinked folders (no loops); inside folders,
-    files of other types and hidden files are ignored silently, while a file named
-    explicitly with an unsupported type is reported.
-    """
-    files: list[Path] = []
-    problems: list[FileOutcome] = []
-    for root in paths:
-        try:
-            if root.is_dir():
-                for folder, dirs, names in os.walk(root, followlinks=False):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    for name in sorted(names):
-                        path = Path(folder) / name
-                        if name.startswith(".") or name == SIDECAR:
-                            continue
-                        if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                            files.append(path)
-            elif root.exists() or root.is_symlink():
-                files.append(root)
-            else:
-                problems.append(FileOutcome(str(root), "skipped", reason="no such file or folder"))
-        except OSError as exc:
-            problems.append(FileOutcome(str(root), "skipped", reason=f"unreadable: {exc.strerror}"))
-    return _unique(files), problems
-
-
-def _unique(files: list[Path]) -> list[Path]:
-    """Each file once, even when named both directly and through its folder."""
-    seen: set[Path] = set()
-    result = []
-    for path in files:
-        key = path.absolute() if path.is_symlink() else path.resolve()
-        if key not in seen:
-            seen.add(key)
-            result.append(path)
-    return result
+def _guarded(path: Path, prepare: Callable[[], FileOutcome | _Prepared]) -> FileOutcome | _Prepared:
+    """Run ``prepare`` for one file. Nothing a file holds stops the run: any failure is
+    this file's one skip line (the traceback only in the debug log)."""
+    try:
+        return prepare()
+    except (IngestError, SidecarError) as exc:
+        return FileOutcome(str(path), "skipped", reason=str(exc))
+    except RecursionError:
+        logger.debug("%s", safe_name(str(path)), exc_info=True)
+        return FileOutcome(str(path), "skipped", reason="nested too deeply to read")
+    except MemoryError:
+        return FileOutcome(str(path), "skipped", reason="too large to read in memory")
+    except Exception as exc:  # a parser's bug must not cost the other files their run
+        logger.debug("%s", safe_name(str(path)), exc_info=True)
+        reason = f"cannot be read ({type(exc).__name__}: {one_line(exc)[:200]})"
+        return FileOutcome(str(path), "skipped", reason=reason)
 
 
 def statement_id_for(path: Path) -> str:
@@ -194,7 +161,8 @@ class Ingestor:
         window: list[FileOutcome | _Prepared] = []
         size = done = 0
         for path in files:
-            item = self._prepare(path, overrides, existing, taken, known)
+            prepare = partial(self._prepare, path, overrides, existing, taken, known)
+            item = _guarded(path, prepare)
             window.append(item)
             size += len(item.passages) if isinstance(item, _Prepared) else 0
             if size >= self.settings.ingest_batch:  # embedded and written together
@@ -267,11 +235,14 @@ class Ingestor:
     ) -> FileOutcome | _Prepared:
         resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
         try:
-            max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
-            raw = load_document(path, max_bytes=max_bytes)
-            meta = merge(overrides, sidecar_meta(path), raw.meta)
-        except (IngestError, SidecarError) as exc:
-            return FileOutcome(str(path), "skipped", reason=str(exc))
+            resolved.encode("utf-8")
+        except UnicodeEncodeError:
+            raise IngestError(
+                "file name is not valid UTF-8", hint="rename it, e.g. with convmv"
+            ) from None
+        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        raw = load_document(path, max_bytes=max_bytes)
+        meta = merge(overrides, sidecar_meta(path), raw.meta, where=safe_name(str(path)))
         clean = normalize(raw)
         if not clean.paragraphs:
             return FileOutcome(str(path), "skipped", reason="no text left after cleaning")
@@ -279,6 +250,8 @@ class Ingestor:
         content_hash = self._hash(clean.text, meta)
         previous = existing.get(sid)
         if previous and previous.content_hash == content_hash:
+            if previous.path != resolved:  # moved: the same statement at a new path
+                self._move(previous, resolved, existing)
             return FileOutcome(str(path), "unchanged", sid, previous.passages)
         passages = chunk(sid, clean, self.settings.max_passage_chars)
         statement = Statement(
@@ -291,6 +264,13 @@ class Ingestor:
             text=clean.text,
         )
         return _Prepared(path, statement, passages, previous)
+
+    def _move(self, previous: Statement, resolved: str, existing: dict[str, Statement]) -> None:
+        """Record a moved file's new path (so ``prune`` keeps it); nothing is re-embedded."""
+        sid = previous.statement_id
+        self.store.statements_collection.update(ids=[sid], metadatas=[{"path": resolved}])
+        existing[sid] = previous.model_copy(update={"path": resolved})
+        logger.info("%s moved from %s", safe_name(resolved), safe_name(previous.path or "?"))
 
     def _claim_id(
         self,
