@@ -3,15 +3,17 @@ ingested like any other statement file. No UI imports: the faces call ``ingest_u
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag.dates import is_valid_date
-from rag.embeddings import Embedder
+from rag.embeddings import PassageEmbedder
 from rag.errors import RagError
 from rag.models import StatementMeta
 from rag.settings import Settings
@@ -24,17 +26,50 @@ Progress = Callable[[int, int, Path], None]
 
 
 def upload_name(name: str) -> str:
-    """A safe file name for an upload: letters, digits, ``_ . -`` only, no path."""
-    base = Path(name.replace("\\", "/")).name
+    """A safe file name for an upload: letters (any script), digits, ``_ . -`` only, no path.
+
+    ``Déclaration.txt`` stays ``Déclaration.txt``: only characters that are not letters or
+    digits (spaces, slashes, controls, …) become ``-``."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:80] or "upload"
+    suffix = re.sub(r"[^\w.]+", "", suffix)
+    stem = re.sub(r"[^\w.-]+", "-", stem).strip("-.")[:80] or "upload"
     return f"{stem}{suffix}"
+
+
+def upload_target(folder: Path, source: Path) -> Path:
+    """Where an upload is saved: ``folder / upload_name``, unless a file with other content
+    is already there (``a b.txt`` after ``a-b.txt``, ``x.TXT`` after ``x.txt``, a second
+    ``Заявление.txt``): then the name gets a short hash of the content, so a later upload
+    is a new statement and never replaces an earlier one. Identical content keeps the name
+    (it ingests as "unchanged")."""
+    name = upload_name(source.name)
+    target = folder / name
+    if not target.exists() or _same_content(target, source):
+        return target
+    digest = _digest(source)[:10]
+    return folder / f"{Path(name).stem}-{digest}{Path(name).suffix}"
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and _digest(a) == _digest(b)
+    except OSError:
+        return False
 
 
 def ingest_uploads(
     settings: Settings,
     store: ChromaStore,
-    embedder: Embedder,
+    embedder: PassageEmbedder,
     files: Sequence[str | Path],
     meta: StatementMeta,
     progress: Progress | None = None,
@@ -57,9 +92,10 @@ def ingest_uploads(
         elif source.stat().st_size > limit:
             lines.append(("skipped", f"{name}: larger than {settings.max_upload_mb} MB"))
         else:
-            target = settings.uploads_dir / name
-            shutil.copyfile(source, target)
-            saved.append(target)
+            target = upload_target(settings.uploads_dir, source)
+            if target not in saved:  # the same file twice in one upload
+                shutil.copyfile(source, target)
+                saved.append(target)
     if not saved:
         return lines
     ingestor = Ingestor(settings, store, embedder)
