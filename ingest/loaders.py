@@ -7,7 +7,6 @@ line saying why the file is skipped. Metadata is only ever what the file itself 
 from __future__ import annotations
 
 import codecs
-import io
 import logging
 import re
 import stat
@@ -16,10 +15,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bs4 import BeautifulSoup, NavigableString, Tag
-from pypdf import PdfReader
 
 from ingest.front_matter import split_front_matter
-from ingest.metadata import collapse, one_line
+from ingest.metadata import collapse
+from ingest.pdf import PDF_MAX_CHARS, load_pdf
 from rag.errors import IngestError
 from rag.models import StatementMeta
 
@@ -41,11 +40,6 @@ _HTML_BLOCKS = frozenset({
     "figure", "figcaption", "hr",
 })  # fmt: skip
 _ISO_PREFIX = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?!\d)")
-_PAGE_NUMBER = re.compile(
-    r"^(?:page\s+)?[-–—]?\s*\d{1,4}\s*[-–—]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.I
-)
-_BULLET = re.compile(r"^[•●▪◦‣∙·*-]\s")  # not – or —: a wrapped line may start with a dash
-_PARAGRAPH_END = (".", "!", "?", ":", "”", '"', "’", "'")
 
 
 @dataclass(frozen=True)
@@ -75,7 +69,9 @@ def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:
     if not data.strip():
         raise IngestError("empty file")
     if suffix == ".pdf":
-        return _load_pdf(data)
+        max_chars = min(max_bytes, PDF_MAX_CHARS)  # 8 KB of PDF can expand to megabytes
+        text, meta = load_pdf(data, max_chars=max_chars, where=str(path))
+        return RawDocument(text=text, meta=meta, markup="plain")
     text = _decode(data, path)
     if not text.strip():
         raise IngestError("empty file")
@@ -230,68 +226,3 @@ def _html_meta(soup: BeautifulSoup) -> StatementMeta:
         title=metas.get("og:title") or first_text("title") or first_text("h1"),
         source=(str(canonical["href"]).strip() if canonical else None) or metas.get("og:url"),
     )
-
-
-def _load_pdf(data: bytes) -> RawDocument:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError("PDF is password-protected")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except IngestError:
-        raise
-    except Exception as exc:  # pypdf raises many exception types on damaged files
-        raise IngestError(f"unreadable PDF: {one_line(exc) or type(exc).__name__}") from exc
-    paragraphs = _pdf_paragraphs(pages)
-    if not paragraphs:
-        raise IngestError("PDF has no text layer (scanned?)", hint="run OCR on it first")
-    title = _pdf_info(reader, "title")
-    if title and (
-        title.startswith("Microsoft Word -") or title.endswith((".doc", ".docx", ".pdf"))
-    ):
-        title = None
-    meta = StatementMeta(title=title, author=_pdf_info(reader, "author"))
-    return RawDocument(text="\n\n".join(paragraphs), meta=meta, markup="plain")
-
-
-def _pdf_info(reader: PdfReader, field: str) -> str | None:
-    try:
-        value = getattr(reader.metadata, field, None)
-    except Exception:  # a damaged info dictionary is no reason to skip the text
-        return None
-    return (collapse(str(value)) or None) if value else None
-
-
-def _pdf_paragraphs(pages: list[str]) -> list[str]:
-    """Rebuild paragraphs from the lines of each page (pypdf gives no paragraph breaks).
-
-    A line closes its paragraph when a blank line or a bullet follows, or when it ends like a
-    sentence and is clearly shorter than the page's longest line. A paragraph left open at the
-    bottom of a page continues on the next.
-    """
-    paragraphs: list[str] = []
-    current = ""
-    for page in pages:
-        lines = [collapse(line) for line in page.replace("\r", "\n").split("\n")]
-        lines = [line for line in lines if not _PAGE_NUMBER.match(line)]
-        longest = max(map(len, lines), default=0)
-        for index, line in enumerate(lines):
-            if line:
-                current = _join_lines(current, line)
-            following = lines[index + 1] if index + 1 < len(lines) else None
-            ends = line.endswith(_PARAGRAPH_END) and len(line) < 0.85 * longest
-            if not line or ends or (following and _BULLET.match(following)):
-                if current:
-                    paragraphs.append(current)
-                current = ""
-    if current:
-        paragraphs.append(current)
-    return paragraphs
-
-
-def _join_lines(current: str, line: str) -> str:
-    if not current:
-        return line
-    if len(current) > 1 and current[-1] == "-" and current[-2].isalpha() and line[0].islower():
-        return current[:-1] + line
-    return f"{current} {line}"
