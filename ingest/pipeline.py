@@ -34,7 +34,7 @@ from rag.store import ChromaStore, StatementWrite
 logger = logging.getLogger(__name__)
 
 # Bump when normalisation or chunking changes, so every statement is rebuilt once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: long runs split, Markdown patterns linear
 BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
 
 Progress = Callable[[int, int, Path], None]

@@ -15,7 +15,7 @@ from ingest.chunking import chunk
 from ingest.loaders import RawDocument
 from ingest.normalize import CleanText, normalize
 from rag.models import StatementMeta
-from rag.sentences import split_sentences
+from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 
 
 def _clean(text: str, markup: str = "markdown") -> CleanText:
@@ -81,3 +81,18 @@ def test_markdown_still_stripped() -> None:
         "Bold and em and strong and em and code, a link and an image. "
         "Unclosed [bracket and **star stay."
     )
+
+
+@pytest.mark.parametrize("unit", ["word ", "a, ", "x", "—", "word,word "])
+def test_a_paragraph_without_sentence_breaks_gives_short_passages(unit: str) -> None:
+    """One 200 KB 'sentence' used to become one 200 KB passage (a 1.24 MB quote)."""
+    clean = _clean(unit * (200_000 // len(unit)), markup="plain")
+    passages = chunk("s", clean, max_chars=900)
+    assert len(passages) >= 100
+    for passage in passages:
+        assert clean.text[passage.start : passage.end] == passage.text
+        assert len(passage.text) <= MAX_SENTENCE_CHARS
+        for s, e in passage.sentences:
+            assert 0 < e - s <= MAX_SENTENCE_CHARS
+    covered = "".join(clean.text[p.start : p.end] for p in passages)
+    assert covered.replace(" ", "") == clean.text.replace(" ", "")
