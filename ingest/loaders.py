@@ -120,8 +120,8 @@ def _decode(data: bytes, path: Path) -> str:
     else:
         data = data.removeprefix(codecs.BOM_UTF8)
         head = data[:8192]
-        if b"\0" in head or sum(b in _CONTROL_BYTES for b in head) > len(head) / 10:
-            raise IngestError("binary file, not text")
+        if sum(b in _CONTROL_BYTES for b in head) > len(head) / 10 or b"\0" in data:
+            raise IngestError("binary file, not text")  # a NUL anywhere, not just at the head
         text = _decode_8bit(data, path)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

@@ -13,6 +13,9 @@ from ingest.loaders import RawDocument
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _WS = re.compile(r"\s+")
+# Invisible control characters (NUL, escape, C1) never reach a quote, whatever the format
+# (a PDF or HTML can carry them too). The whitespace ones are collapsed by _WS instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 # Lines scrapers leave at the end of an article; never part of the statement.
 _ARTIFACT = re.compile(
     r"^\s*(full story|read more|continue reading|read the full story|share this( article)?|"
@@ -112,7 +115,7 @@ def normalize(doc: RawDocument) -> CleanText:
     """Clean text and paragraph spans of a loaded document."""
     markdown = doc.markup == "markdown"
     paragraphs: list[str] = []
-    text = doc.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", doc.text.replace("\r\n", "\n").replace("\r", "\n"))
     for lines in _blocks(_drop_trailing_artifact_lines(text, markdown)):
         if markdown:
             lines = [_strip_markdown_line(line) for line in lines]

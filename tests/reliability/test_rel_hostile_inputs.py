@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from ingest.chunking import chunk
-from ingest.loaders import RawDocument
+from ingest.loaders import RawDocument, load_document
 from ingest.normalize import CleanText, normalize
+from rag.errors import IngestError
 from rag.models import StatementMeta
 from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 
@@ -96,3 +98,24 @@ def test_a_paragraph_without_sentence_breaks_gives_short_passages(unit: str) -> 
             assert 0 < e - s <= MAX_SENTENCE_CHARS
     covered = "".join(clean.text[p.start : p.end] for p in passages)
     assert covered.replace(" ", "") == clean.text.replace(" ", "")
+
+
+def test_nul_after_the_first_8_kb_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "late-nul.txt"
+    path.write_bytes(b"The war must end. " * 1000 + b"\x00\x00hidden")
+    with pytest.raises(IngestError, match="binary file, not text"):
+        load_document(path)
+
+
+@pytest.mark.parametrize("markup", ["markdown", "plain"])
+def test_control_characters_never_reach_the_clean_text(markup: str) -> None:
+    clean = _clean("Stop\x00 the\x1b[31m war\x7f now\x9b.\n\nAnd\x0b\x1f\x85 then.", markup)
+    assert clean.text == "Stop the[31m war now.\n\nAnd then."
+
+
+def test_control_characters_in_html_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "s.html"
+    path.write_text("<p>Stop&#0; the&#27; war\x01 now.</p>", encoding="utf-8")
+    clean = normalize(load_document(path))
+    # HTML turns &#0; into U+FFFD (visible, harmless); no control character is left
+    assert clean.text in ("Stop the war now.", "Stop\ufffd the war now.")
