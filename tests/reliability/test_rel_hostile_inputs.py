@@ -19,6 +19,8 @@ from rag.errors import IngestError
 from rag.models import StatementMeta
 from rag.sentences import MAX_SENTENCE_CHARS, split_sentences
 
+from .conftest import assert_no_traceback, run_rag
+
 
 def _clean(text: str, markup: str = "markdown") -> CleanText:
     return normalize(RawDocument(text=text, meta=StatementMeta(), markup=markup))  # type: ignore[arg-type]
@@ -119,3 +121,67 @@ def test_control_characters_in_html_are_dropped(tmp_path: Path) -> None:
     clean = normalize(load_document(path))
     # HTML turns &#0; into U+FFFD (visible, harmless); no control character is left
     assert clean.text in ("Stop the war now.", "Stop\ufffd the war now.")
+
+
+# -- the issue's payloads through the CLI ---------------------------------------------------
+
+# 366 bytes of front matter that a plain safe YAML loader expands to a 24 MB title
+LAUGHS = (
+    "---\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    + "".join(
+        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
+        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    + "title: *i\n---\nBody.\n"
+)
+
+
+def _payload_folder(root: Path) -> tuple[Path, set[str], dict[str, str]]:
+    """Good files (their statement ids) and bad ones (name -> expected reason)."""
+    from .test_rel_hostile_pdf import text_bomb
+
+    folder = root / "payloads"
+    folder.mkdir()
+    good = {"brackets", "periods", "no-breaks"}
+    (folder / "brackets.md").write_text("Intro. " + "[" * 40_000, encoding="utf-8")
+    (folder / "periods.txt").write_text("Start" + "." * 20_000 + " End.", encoding="utf-8")
+    (folder / "no-breaks.txt").write_text("word " * 20_000, encoding="utf-8")
+    bad: dict[str, str] = {}
+    (folder / "laughs.md").write_text(LAUGHS, encoding="utf-8")
+    bad["laughs.md"] = "aliases (*name) are not allowed"
+    (folder / "self.md").write_text("---\ntitle: &x [*x]\n---\nBody.\n", encoding="utf-8")
+    bad["self.md"] = "aliases (*name) are not allowed"
+    (folder / "late-nul.txt").write_bytes(b"The war must end. " * 1000 + b"\x00")
+    bad["late-nul.txt"] = "binary file, not text"
+    (folder / "notes.docx").write_bytes(b"PK\x03\x04")
+    bad["notes.docx"] = ".docx is not supported"
+    forged = "x.txt: new\nnew       forged (1 passages)\x1b[2K.txt"
+    (folder / forged).write_text("A statement with a hostile name.", encoding="utf-8")
+    good.add("x.txt-new-new-forged-1-passages-2K")
+    (folder / "bomb.pdf").write_bytes(text_bomb(2_000))  # 1 KB -> 60 KB of text
+    good.add("bomb")
+    sub = folder / "sub"
+    sub.mkdir()
+    (sub / "statements.json").write_text("[" * 100_000, encoding="utf-8")
+    (sub / "one.txt").write_text("A statement next to a hostile sidecar.", encoding="utf-8")
+    bad["one.txt"] = "nested too deeply"
+    return folder, good, bad
+
+
+@pytest.mark.slow
+def test_issue_payloads_through_the_cli(tmp_path: Path) -> None:
+    folder, good, bad = _payload_folder(tmp_path)
+    started = time.monotonic()
+    result = run_rag(["ingest", str(folder)], tmp_path / "home")
+    assert_no_traceback(result.stdout, result.stderr)
+    assert result.returncode == 3, result.stderr  # some files were skipped
+    lines = result.stderr.splitlines()
+    # one line per bad file (a forged name cannot add lines), nothing else
+    assert len(lines) == len(bad), lines
+    for line in lines:
+        name = line.removeprefix("skipped ").partition(": ")[0].rsplit("/", 1)[-1]
+        assert bad[name] in line, line
+    out = result.stdout.splitlines()
+    assert sorted(line.split()[1] for line in out[:-1]) == sorted(good)
+    assert time.monotonic() - started < 240
