@@ -125,16 +125,7 @@ def test_control_characters_in_html_are_dropped(tmp_path: Path) -> None:
 
 # -- the payloads through the CLI ---------------------------------------------------
 
-# 366 bytes of front matter that a plain safe YAML loader expands to a 24 MB title
-LAUGHS = (
-    "---\n"
-    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
-    + "".join(
-        f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n"
-        for a, b in zip("abcdefgh", "bcdefghi", strict=True)
-    )
-    + "title: *i\n---\nBody.\n"
-)
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "hostile"
 
 
 def _payload_folder(root: Path) -> tuple[Path, set[str], dict[str, str]]:
@@ -148,7 +139,7 @@ def _payload_folder(root: Path) -> tuple[Path, set[str], dict[str, str]]:
     (folder / "periods.txt").write_text("Start" + "." * 20_000 + " End.", encoding="utf-8")
     (folder / "no-breaks.txt").write_text("word " * 20_000, encoding="utf-8")
     bad: dict[str, str] = {}
-    (folder / "laughs.md").write_text(LAUGHS, encoding="utf-8")
+    (folder / "laughs.md").write_bytes((FIXTURES / "billion_laughs.md").read_bytes())
     bad["laughs.md"] = "aliases (*name) are not allowed"
     (folder / "self.md").write_text("---\ntitle: &x [*x]\n---\nBody.\n", encoding="utf-8")
     bad["self.md"] = "aliases (*name) are not allowed"
