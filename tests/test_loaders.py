@@ -340,7 +340,7 @@ def test_bundled_corpus_mentions_soleimani() -> None:
 
 # --- hostile front matter (issue 15) -----------------------------------------------------------
 
-# 430 bytes that a plain safe YAML loader expands to a title of 9**8 "lol"s (~200 MB)
+# 430 bytes that a plain safe YAML loader expands to 9**9 "lol"s (a 24 MB title was cut short)
 BILLION_LAUGHS = (FIXTURES.parent / "hostile" / "billion_laughs.md").read_text(encoding="utf-8")
 
 
