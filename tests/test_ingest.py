@@ -468,3 +468,33 @@ def test_bad_files_never_abort_the_run(services: Services, tmp_path: Path) -> No
     assert "not valid UTF-8" in reasons["caf\\xe9.txt"]
     assert "nested deeper than" in reasons["d"]
     assert len(reasons) == 3
+
+
+class _Recording:
+    """The real embedder, recording how many passages each call embeds."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def embed_passages(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> object:
+        self.calls.append(len(texts))
+        return self.inner.embed_passages(texts, spans)  # type: ignore[attr-defined]
+
+
+def test_a_big_file_is_embedded_in_slices(services: Services, tmp_path: Path) -> None:
+    """Memory stays bounded by ``ingest_batch``, not by one file's size."""
+    path = write(tmp_path / "big.txt", "\n\n".join(f"Paragraph {i} says stop." for i in range(11)))
+    settings = services.settings.model_copy(update={"ingest_batch": 4})
+    embedder = _Recording(services.embedder)
+    report = Ingestor(settings, services.store, embedder).run([path])  # type: ignore[arg-type]
+    assert report.summary()["new"] == 1
+    assert embedder.calls == [4, 4, 3]
+    stored = services.store.statement_passages("big")
+    assert [p.text for p in stored] == [f"Paragraph {i} says stop." for i in range(11)]
+    vectors = services.store.passage_vectors([p.passage_id for p in stored])
+    direct, _ = services.embedder.embed_passages([stored[5].text], [[(0, len(stored[5].text))]])
+    assert float(vectors[stored[5].passage_id] @ direct[0]) > 0.999
