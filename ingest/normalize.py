@@ -37,8 +37,15 @@ _MD_CODE = re.compile(r"`([^`]++)`")
 _MD_STRONG = re.compile(
     r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__"
 )
-_MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*]++)(?<=\S)\*(?![\w*])")
-_MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])([^_]++)(?<=\S)_(?![\w_])")
+# Inside emphasis, a marker between two letters or digits (``snake_case``) can neither open
+# nor close, so it is passed over; any other marker ends the scan.
+_INNER = r"(?<=[^\W_]){0}(?=[^\W_])"
+_MD_EM_STAR = re.compile(
+    r"(?<![\w*])\*(?=[^\s*])((?:[^*]|" + _INNER.format(r"\*") + r")++)(?<=\S)\*(?![\w*])"
+)
+_MD_EM_UNDERSCORE = re.compile(
+    r"(?<![\w_])_(?=[^\s_])((?:[^_]|" + _INNER.format("_") + r")++)(?<=\S)_(?![\w_])"
+)
 _ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*\s*$")
 _UNWRAPPED_LINE = 120  # hard-wrapped text keeps its lines shorter than this

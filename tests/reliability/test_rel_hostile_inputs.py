@@ -35,12 +35,14 @@ def _seconds(run: Callable[[str], object], text: str) -> float:
 def assert_linear(run: Callable[[str], object], unit: str, size: int = 50_000) -> None:
     """``run`` on 4x the input takes well under 16x the time (what quadratic would need).
 
-    Generous on purpose (a shared, busy machine): 10x plus half a second."""
+    Generous on purpose (a shared, busy machine): 10x plus a second, best of two runs."""
     small = unit * (size // len(unit))
     big = unit * (4 * size // len(unit))
     t_small = min(_seconds(run, small) for _ in range(2))
     t_big = _seconds(run, big)
-    assert t_big < 10 * t_small + 0.5, f"{unit!r}: {t_small:.3f}s for {len(small)}, {t_big:.3f}s"
+    if t_big >= 10 * t_small + 1.0:  # a pause of the machine, or really superlinear?
+        t_big = min(t_big, _seconds(run, big))
+    assert t_big < 10 * t_small + 1.0, f"{unit!r}: {t_small:.3f}s for {len(small)}, {t_big:.3f}s"
 
 
 MARKDOWN_RUNS = [
