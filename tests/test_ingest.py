@@ -346,7 +346,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     for reason in reasons.values():
         assert "\n" not in reason
     # other file types in a folder are reported, not silently ignored (issue 13)
-    assert reasons["notes.docx"] == ".docx is not supported (use .html, .md, .pdf, .txt)"
+    assert reasons["notes.docx"] == ".docx is not supported (use .txt, .md, .html, .pdf)"
 
     assert {s.statement_id for s in services.store.statements()} == {"a-good", "b-good", "z-good"}
     assert services.store.count_passages() == 3 + 1 + 1
