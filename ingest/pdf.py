@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import io
 import logging
-import multiprocessing
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 import time
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any
 
 from ingest.metadata import collapse, one_line
@@ -51,13 +53,13 @@ def load_pdf(
             within ``seconds``.
     """
     pages, info, stopped = _WORKER.extract(data, max_pages, max_chars, seconds)
-    if stopped:
-        logger.warning("%s: %s; the text before it is kept", where, stopped)
     paragraphs = _pdf_paragraphs(pages)
-    if not paragraphs:
+    if not paragraphs:  # the skip line is the file's one line
         if stopped and "seconds" in stopped:
             raise IngestError(f"PDF: no text read within {seconds:g} seconds")
         raise IngestError("PDF has no text layer (scanned?)", hint="run OCR on it first")
+    if stopped:
+        logger.warning("%s: %s; the text before it is kept", where, stopped)
     title = info.get("title")
     if title and (
         title.startswith("Microsoft Word -") or title.endswith((".doc", ".docx", ".pdf"))
@@ -68,32 +70,53 @@ def load_pdf(
 
 
 class _Worker:
-    """One parsing process, started on first use and replaced after a kill or a crash."""
+    """One parsing process, started on first use and replaced after a kill or a crash.
+
+    A plain ``python -m ingest.pdf`` child over a socket pair, not ``multiprocessing``:
+    its spawn re-runs the caller's main script, which a script without a
+    ``__name__ == "__main__"`` guard does not survive, and fork is unsafe in a threaded
+    server."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._process: BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
 
     def _start(self) -> Connection:
-        if self._process is not None and self._process.is_alive() and self._conn is not None:
+        if self._process is not None and self._process.poll() is None and self._conn is not None:
             return self._conn
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child,), daemon=True)
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
+        self._stop()
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "ingest.pdf", str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+            )
+        except OSError as exc:
+            ours.close()
+            raise IngestError(f"PDF reader did not start: {one_line(exc)}") from exc
+        finally:
+            theirs.close()
+        self._conn = conn = Connection(ours.detach())
         # the budget is for parsing, not for starting Python and importing pypdf
-        if not parent.poll(_START_SECONDS) or parent.recv() != ("ready",):
+        try:
+            ready = conn.poll(_START_SECONDS) and conn.recv() == ("ready",)
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
             self._stop()
             raise IngestError("PDF reader did not start", hint="try again")
-        return parent
+        return conn
 
     def _stop(self) -> None:
         if self._process is not None:
             self._process.kill()
-            self._process.join(5)
+            self._process.wait(5)
         if self._conn is not None:
             self._conn.close()
         self._process = self._conn = None
@@ -214,3 +237,7 @@ def _join_line(current: list[str], line: str) -> None:
         current[-1] = last[:-1] + line
     else:
         current.append(line)
+
+
+if __name__ == "__main__":  # the worker: python -m ingest.pdf FD
+    _serve(Connection(int(sys.argv[1])))

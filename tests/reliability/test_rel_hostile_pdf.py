@@ -4,6 +4,8 @@ small file may expand to is capped; each limit reached is one line, never a hang
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -51,11 +53,15 @@ def pages_pdf(count: int) -> bytes:
     return bytes(pdf.output())
 
 
-def test_slow_pdf_is_stopped_within_its_budget() -> None:
+def test_slow_pdf_is_stopped_within_its_budget(caplog: pytest.LogCaptureFixture) -> None:
     started = time.monotonic()
-    with pytest.raises(IngestError, match="no text read within 1 seconds"):
+    with (
+        caplog.at_level(logging.WARNING, logger="ingest.pdf"),
+        pytest.raises(IngestError, match="no text read within 1 seconds"),
+    ):
         load_pdf(text_bomb(20_000), max_chars=10**7, seconds=1)
     assert time.monotonic() - started < 20  # 1 s + the worker's start, on a busy machine
+    assert not caplog.records  # the skip is the file's one line
     # the killed worker is replaced: the next PDF reads normally
     text, _ = load_pdf(pages_pdf(1), max_chars=10**6)
     assert text == "Page 1 says the war must end."
@@ -87,3 +93,24 @@ def test_pdf_bomb_file_within_the_byte_limit(tmp_path: Path) -> None:
     path.write_bytes(text_bomb(2_000))
     doc = load_document(path, max_bytes=20_000)
     assert len(doc.text) <= 20_000
+
+
+def test_a_script_without_a_main_guard_can_read_pdfs(tmp_path: Path) -> None:
+    """multiprocessing's spawn re-ran such a script in the worker, which then crashed."""
+    pdf = tmp_path / "s.pdf"
+    pdf.write_bytes(pages_pdf(1))
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from ingest.loaders import load_document\n"
+        f"print(load_document(Path({str(pdf)!r})).text)\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "Page 1 says the war must end.\n",
+        "",
+    )
