@@ -37,18 +37,26 @@ def upload_name(name: str) -> str:
     return f"{stem}{suffix}"
 
 
-def upload_target(folder: Path, source: Path) -> Path:
-    """Where an upload is saved: ``folder / upload_name``, unless a file with other content
-    is already there (``a b.txt`` after ``a-b.txt``, ``x.TXT`` after ``x.txt``, a second
-    ``Заявление.txt``): then the name gets a short hash of the content, so a later upload
-    is a new statement and never replaces an earlier one. Identical content keeps the name
-    (it ingests as "unchanged")."""
+def save_upload(folder: Path, source: Path) -> Path:
+    """Copy ``source`` into ``folder`` under its safe name and return where it went.
+
+    If a file with other content already has that name (``a b.txt`` after ``a-b.txt``,
+    ``x.TXT`` after ``x.txt``, a second ``Заявление.txt``), the name gets a short hash of
+    the content: a later upload is a new statement and never replaces an earlier one
+    (even another organization's). Identical content keeps the name ("unchanged")."""
     name = upload_name(source.name)
     target = folder / name
-    if not target.exists() or _same_content(target, source):
+    try:
+        with source.open("rb") as src, target.open("xb") as dst:  # "x": never overwrite
+            shutil.copyfileobj(src, dst)
         return target
-    digest = _digest(source)[:10]
-    return folder / f"{Path(name).stem}-{digest}{Path(name).suffix}"
+    except FileExistsError:
+        if _same_content(target, source):
+            return target
+    hashed = folder / f"{Path(name).stem}-{_digest(source)[:10]}{Path(name).suffix}"
+    if not _same_content(hashed, source):  # content-addressed: rewriting it is harmless
+        shutil.copyfile(source, hashed)
+    return hashed
 
 
 def _digest(path: Path) -> str:
@@ -92,9 +100,8 @@ def ingest_uploads(
         elif source.stat().st_size > limit:
             lines.append(("skipped", f"{name}: larger than {settings.max_upload_mb} MB"))
         else:
-            target = upload_target(settings.uploads_dir, source)
+            target = save_upload(settings.uploads_dir, source)
             if target not in saved:  # the same file twice in one upload
-                shutil.copyfile(source, target)
                 saved.append(target)
     if not saved:
         return lines

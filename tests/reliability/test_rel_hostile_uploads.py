@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.uploads import ingest_uploads, upload_name
+from ingest.uploads import ingest_uploads, save_upload, upload_name
 from rag.models import StatementMeta
 from rag.service import Services
 
@@ -66,3 +66,19 @@ def test_identical_upload_is_unchanged(services: Services, tmp_path: Path) -> No
     assert [s for s, _ in _upload(services, tmp_path, "same.txt", text)] == ["new"]
     assert [s for s, _ in _upload(services, tmp_path, "same.txt", text)] == ["unchanged"]
     assert len(services.store.statements()) == 1
+
+
+def test_save_upload_never_overwrites(tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    first, second, same = (tmp_path / n for n in ("in1", "in2", "in3"))
+    for path, text in ((first, "one"), (second, "two"), (same, "one")):
+        path.mkdir()
+        (path / "Speech.TXT").write_text(text, encoding="utf-8")
+    a = save_upload(folder, first / "Speech.TXT")
+    b = save_upload(folder, second / "Speech.TXT")
+    c = save_upload(folder, same / "Speech.TXT")
+    assert a.name == "Speech.txt" and a.read_text(encoding="utf-8") == "one"
+    assert b.name.startswith("Speech-") and b.read_text(encoding="utf-8") == "two"
+    assert c == a
+    assert sorted(p.name for p in folder.iterdir()) == sorted([a.name, b.name])
