@@ -27,7 +27,7 @@ from ingest.loaders import load_document
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
 from rag.embeddings import PassageEmbedder
-from rag.errors import IngestError, IngestLockedError
+from rag.errors import IngestError, IngestLockedError, RagError, StoreUnavailableError
 from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
 from rag.store import ChromaStore, StatementWrite
@@ -79,6 +79,8 @@ def _guarded(path: Path, prepare: Callable[[], FileOutcome | _Prepared]) -> File
         return prepare()
     except (IngestError, SidecarError) as exc:
         return FileOutcome(str(path), "skipped", reason=str(exc))
+    except RagError:  # the store or the model, not this file: the run stops
+        raise
     except RecursionError:
         logger.debug("%s", safe_name(str(path)), exc_info=True)
         return FileOutcome(str(path), "skipped", reason="nested too deeply to read")
@@ -225,7 +227,7 @@ class Ingestor:
 
     def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors in slices of ``ingest_batch`` passages: the embedder holds every token
-        vector of a call, so one 1 MB file in one call grew memory by ~0.4 GB."""
+        vector of a call, so one 1 MB file in one call grew peak memory by 0.2 GB."""
         batch = self.settings.ingest_batch
         parts: list[np.ndarray] = []
         sentence_vectors: list[np.ndarray] = []
@@ -282,7 +284,12 @@ class Ingestor:
     def _move(self, previous: Statement, resolved: str, existing: dict[str, Statement]) -> None:
         """Record a moved file's new path (so ``prune`` keeps it); nothing is re-embedded."""
         sid = previous.statement_id
-        self.store.statements_collection.update(ids=[sid], metadatas=[{"path": resolved}])
+        try:
+            self.store.statements_collection.update(ids=[sid], metadatas=[{"path": resolved}])
+        except Exception as exc:  # chromadb's own errors: the store, not this file
+            raise StoreUnavailableError(
+                f"The Chroma store failed: {one_line(exc)}", hint="check free disk space"
+            ) from exc
         existing[sid] = previous.model_copy(update={"path": resolved})
         logger.info("%s moved from %s", safe_name(resolved), safe_name(previous.path or "?"))
 
