@@ -23,6 +23,7 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import chunk
 from ingest.discover import FileOutcome, Status, discover
+from ingest.isolation import load_isolated
 from ingest.loaders import load_document
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
@@ -123,10 +124,19 @@ def ingest_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
 class Ingestor:
     """Writes statements into the store. Built once, ``run`` as often as needed."""
 
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: PassageEmbedder):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: PassageEmbedder,
+        isolate: bool = False,
+    ):
+        """``isolate``: read each file in a worker process within a time budget (uploads
+        in the app: no file may stall the questions being answered meanwhile)."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.isolate = isolate
 
     def run(
         self,
@@ -257,7 +267,10 @@ class Ingestor:
                 "file name is not valid UTF-8", hint="rename it, e.g. with convmv"
             ) from None
         max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
-        raw = load_document(path, max_bytes=max_bytes)
+        if self.isolate:
+            raw = load_isolated(path, max_bytes)
+        else:
+            raw = load_document(path, max_bytes=max_bytes)
         meta = merge(overrides, sidecar_meta(path), raw.meta, where=safe_name(str(path)))
         clean = normalize(raw)
         if not clean.paragraphs:

@@ -105,7 +105,7 @@ def ingest_uploads(
                 saved.append(target)
     if not saved:
         return lines
-    ingestor = Ingestor(settings, store, embedder)
+    ingestor = Ingestor(settings, store, embedder, isolate=True)  # parsed in a worker
     report = ingestor.run(saved, meta, progress=progress, wait=wait)
     logger.info("uploaded: %s", report.summary())
     for o in report.outcomes:

@@ -21,8 +21,9 @@ LINE = b"BT /F1 12 Tf 72 700 Td (All troops must come home now.) Tj ET\n"
 
 
 def text_bomb(repeats: int) -> bytes:
-    """A one-page PDF whose compressed content stream repeats one line of text: 4 KB of
-    file for 20,000 repeats, 600 KB of text and ~6 s of pypdf."""
+    """A one-page PDF whose compressed content stream repeats one line of text: for
+    200,000 repeats, 36 KB of file, 6 MB of text and 35 s of pypdf (one page: only a kill
+    can stop it)."""
     stream = zlib.compress(LINE * repeats, 9)
     objects = [
         b"<</Type/Catalog/Pages 2 0 R>>",
@@ -59,7 +60,7 @@ def test_slow_pdf_is_stopped_within_its_budget(caplog: pytest.LogCaptureFixture)
         caplog.at_level(logging.WARNING, logger="ingest.pdf"),
         pytest.raises(IngestError, match="no text read within 1 seconds"),
     ):
-        load_pdf(text_bomb(20_000), max_chars=10**7, seconds=1)
+        load_pdf(text_bomb(200_000), max_chars=10**8, seconds=1)
     assert time.monotonic() - started < 20  # 1 s + the worker's start, on a busy machine
     assert not caplog.records  # the skip is the file's one line
     # the killed worker is replaced: the next PDF reads normally
@@ -114,3 +115,22 @@ def test_a_script_without_a_main_guard_can_read_pdfs(tmp_path: Path) -> None:
         "Page 1 says the war must end.\n",
         "",
     )
+
+
+def test_isolated_load_reads_any_format_and_keeps_the_budget(tmp_path: Path) -> None:
+    """Uploads are read whole in the worker: a PDF within budget reads normally, a slow
+    one is one skip line, and the worker's warnings are logged here."""
+    from ingest.isolation import load_isolated
+
+    good = tmp_path / "s.md"
+    good.write_text("---\ntitle: T\n---\nThe war must end.\n", encoding="utf-8")
+    raw = load_isolated(good, max_bytes=10**6)
+    assert (raw.text, raw.meta.title, raw.markup) == ("The war must end.\n", "T", "markdown")
+    slow = tmp_path / "slow.pdf"
+    slow.write_bytes(text_bomb(200_000))
+    with pytest.raises(IngestError, match="took over 1 seconds to read"):
+        load_isolated(slow, max_bytes=10**6, seconds=1)
+    bad = tmp_path / "bad.md"
+    bad.write_text("---\ntitle: &x [*x]\n---\nBody.\n", encoding="utf-8")
+    with pytest.raises(IngestError, match="aliases"):
+        load_isolated(bad, max_bytes=10**6)

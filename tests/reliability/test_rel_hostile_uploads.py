@@ -3,6 +3,7 @@ with other content, becomes a new statement; identical content is "unchanged".""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,30 @@ def test_save_upload_never_overwrites(tmp_path: Path) -> None:
     assert b.name.startswith("Speech-") and b.read_text(encoding="utf-8") == "two"
     assert c == a
     assert sorted(p.name for p in folder.iterdir()) == sorted([a.name, b.name])
+
+
+def test_a_slow_upload_is_one_line_within_its_budget(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Uploads are parsed in a worker process: a file that would hold the app for 35 s
+    is killed after the budget, and the other files of the upload still go in."""
+    from .test_rel_hostile_pdf import text_bomb
+
+    monkeypatch.setattr("ingest.isolation.UPLOAD_SECONDS", 1.0)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "slow.pdf").write_bytes(text_bomb(200_000))
+    (folder / "good.txt").write_text("A statement uploaded with a slow one.", encoding="utf-8")
+    started = time.monotonic()
+    lines = ingest_uploads(
+        services.settings,
+        services.store,
+        services.embedder,
+        [folder / "slow.pdf", folder / "good.txt"],
+        StatementMeta(),
+    )
+    assert lines == [
+        ("skipped", "slow.pdf: took over 1 seconds to read"),
+        ("new", "good.txt → good (1 passages)"),
+    ]
+    assert time.monotonic() - started < 30
