@@ -13,6 +13,9 @@ from ingest.loaders import RawDocument
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _WS = re.compile(r"\s+")
+# Invisible control characters (NUL, escape, C1) never reach a quote, whatever the format
+# (a PDF or HTML can carry them too). The whitespace ones are collapsed by _WS instead.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 # Lines scrapers leave at the end of an article; never part of the statement.
 _ARTIFACT = re.compile(
     r"^\s*(full story|read more|continue reading|read the full story|share this( article)?|"
@@ -23,12 +26,26 @@ _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
 _MD_QUOTE = re.compile(r"^\s{0,3}>\s?")
 _MD_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(?=\S)")
 _MD_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
-_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_CODE = re.compile(r"`([^`]+)`")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_MD_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])")
-_MD_EM_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(.+?)(?<=[^\s_])_(?![\w_])")
+# Inline patterns must stay linear in the line length (a hostile file of 40 KB of "[" froze
+# the app for 25 s): no repetition may scan past the next opener of its own kind, and
+# possessive quantifiers (``*+``, ``++``) never backtrack into what they consumed.
+# A link target may hold one level of parentheses (``wiki/Foo_(bar)``).
+_MD_TARGET = r"\((?:[^()]|\([^()]*+\))*+\)"
+_MD_IMAGE = re.compile(r"!\[([^\[\]]*+)\]" + _MD_TARGET)
+_MD_LINK = re.compile(r"\[([^\[\]]++)\]" + _MD_TARGET)
+_MD_CODE = re.compile(r"`([^`]++)`")
+_MD_STRONG = re.compile(
+    r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__"
+)
+# Inside emphasis, a marker between two letters or digits (``snake_case``) can neither open
+# nor close, so it is passed over; any other marker ends the scan.
+_INNER = r"(?<=[^\W_]){0}(?=[^\W_])"
+_MD_EM_STAR = re.compile(
+    r"(?<![\w*])\*(?=[^\s*])((?:[^*]|" + _INNER.format(r"\*") + r")++)(?<=\S)\*(?![\w*])"
+)
+_MD_EM_UNDERSCORE = re.compile(
+    r"(?<![\w_])_(?=[^\s_])((?:[^_]|" + _INNER.format("_") + r")++)(?<=\S)_(?![\w_])"
+)
 _ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*\s*$")
 _UNWRAPPED_LINE = 120  # hard-wrapped text keeps its lines shorter than this
@@ -52,7 +69,7 @@ def _strip_markdown_inline(text: str) -> str:
     text = _MD_IMAGE.sub(r"\1", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _MD_CODE.sub(r"\1", text)
-    text = _MD_STRONG.sub(r"\2", text)
+    text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
     text = _MD_EM_STAR.sub(r"\1", text)
     return _MD_EM_UNDERSCORE.sub(r"\1", text)
 
@@ -105,7 +122,7 @@ def normalize(doc: RawDocument) -> CleanText:
     """Clean text and paragraph spans of a loaded document."""
     markdown = doc.markup == "markdown"
     paragraphs: list[str] = []
-    text = doc.text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", doc.text.replace("\r\n", "\n").replace("\r", "\n"))
     for lines in _blocks(_drop_trailing_artifact_lines(text, markdown)):
         if markdown:
             lines = [_strip_markdown_line(line) for line in lines]

@@ -10,23 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Literal
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from ingest.chunking import chunk
-from ingest.loaders import SUPPORTED_SUFFIXES, load_document
-from ingest.metadata import SIDECAR, SidecarError, merge, sidecar_meta
+from ingest.discover import FileOutcome, Status, discover
+from ingest.isolation import load_isolated
+from ingest.loaders import load_document
+from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
 from rag.embeddings import PassageEmbedder
-from rag.errors import IngestError, IngestLockedError, StoreUnavailableError
+from rag.errors import IngestError, IngestLockedError, RagError, StoreUnavailableError
 from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
 from rag.store import ChromaStore, StatementWrite
@@ -34,20 +36,10 @@ from rag.store import ChromaStore, StatementWrite
 logger = logging.getLogger(__name__)
 
 # Bump when normalisation or chunking changes, so every statement is rebuilt once.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: long runs split, Markdown patterns linear
 BUNDLED_CORPUS = Path(__file__).parent / "data" / "statements"
 
-Status = Literal["new", "updated", "unchanged", "skipped", "removed"]
 Progress = Callable[[int, int, Path], None]
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    path: str
-    status: Status
-    statement_id: str | None = None
-    passages: int = 0
-    reason: str | None = None
 
 
 @dataclass
@@ -81,45 +73,24 @@ class IngestReport:
         return {s: self.count(s) for s in ("new", "updated", "unchanged", "skipped", "removed")}
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
-    """Statement files under ``paths`` (files or folders), plus paths that cannot be used.
-
-    Folders are walked without following symlinked folders (no loops); inside folders,
-    files of other types and hidden files are ignored silently, while a file named
-    explicitly with an unsupported type is reported.
-    """
-    files: list[Path] = []
-    problems: list[FileOutcome] = []
-    for root in paths:
-        try:
-            if root.is_dir():
-                for folder, dirs, names in os.walk(root, followlinks=False):
-                    dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                    for name in sorted(names):
-                        path = Path(folder) / name
-                        if name.startswith(".") or name == SIDECAR:
-                            continue
-                        if path.suffix.lower() in SUPPORTED_SUFFIXES:
-                            files.append(path)
-            elif root.exists() or root.is_symlink():
-                files.append(root)
-            else:
-                problems.append(FileOutcome(str(root), "skipped", reason="no such file or folder"))
-        except OSError as exc:
-            problems.append(FileOutcome(str(root), "skipped", reason=f"unreadable: {exc.strerror}"))
-    return _unique(files), problems
-
-
-def _unique(files: list[Path]) -> list[Path]:
-    """Each file once, even when named both directly and through its folder."""
-    seen: set[Path] = set()
-    result = []
-    for path in files:
-        key = path.absolute() if path.is_symlink() else path.resolve()
-        if key not in seen:
-            seen.add(key)
-            result.append(path)
-    return result
+def _guarded(path: Path, prepare: Callable[[], FileOutcome | _Prepared]) -> FileOutcome | _Prepared:
+    """Run ``prepare`` for one file. Nothing a file holds stops the run: any failure is
+    this file's one skip line (the traceback only in the debug log)."""
+    try:
+        return prepare()
+    except (IngestError, SidecarError) as exc:
+        return FileOutcome(str(path), "skipped", reason=str(exc))
+    except RagError:  # the store or the model, not this file: the run stops
+        raise
+    except RecursionError:
+        logger.debug("%s", safe_name(str(path)), exc_info=True)
+        return FileOutcome(str(path), "skipped", reason="nested too deeply to read")
+    except MemoryError:
+        return FileOutcome(str(path), "skipped", reason="too large to read in memory")
+    except Exception as exc:  # a parser's bug must not cost the other files their run
+        logger.debug("%s", safe_name(str(path)), exc_info=True)
+        reason = f"cannot be read ({type(exc).__name__}: {one_line(exc)[:200]})"
+        return FileOutcome(str(path), "skipped", reason=reason)
 
 
 def statement_id_for(path: Path) -> str:
@@ -158,10 +129,19 @@ def ingest_lock(settings: Settings, wait: float = 0.0) -> Iterator[None]:
 class Ingestor:
     """Writes statements into the store. Built once, ``run`` as often as needed."""
 
-    def __init__(self, settings: Settings, store: ChromaStore, embedder: PassageEmbedder):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ChromaStore,
+        embedder: PassageEmbedder,
+        isolate: bool = False,
+    ):
+        """``isolate``: read each file in a worker process within a time budget (uploads
+        in the app: no file may stall the questions being answered meanwhile)."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self.isolate = isolate
 
     def run(
         self,
@@ -199,7 +179,8 @@ class Ingestor:
         window: list[FileOutcome | _Prepared] = []
         size = done = 0
         for path in files:
-            item = self._prepare(path, overrides, existing, taken, known)
+            prepare = partial(self._prepare, path, overrides, existing, taken, known)
+            item = _guarded(path, prepare)
             window.append(item)
             size += len(item.passages) if isinstance(item, _Prepared) else 0
             if size >= self.settings.ingest_batch:  # embedded and written together
@@ -228,10 +209,7 @@ class Ingestor:
         passages = [p for item in todo for p in item.passages]
         if passages:  # nothing new: the model is not even loaded
             # a RagError here (model missing) stops the run before this window is written
-            vectors, sentence_vectors = self.embedder.embed_passages(
-                [p.text for p in passages],
-                [[(s - p.start, e - p.start) for s, e in p.sentences] for p in passages],
-            )
+            vectors, sentence_vectors = self._embed(passages)
         writes: list[StatementWrite] = []
         offset = 0
         for item in todo:
@@ -262,6 +240,22 @@ class Ingestor:
                 progress(done, total, Path(outcome.path))
         return done
 
+    def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors in slices of ``ingest_batch`` passages: the embedder holds every token
+        vector of a call, so one 1 MB file in one call grew peak memory by 0.2 GB."""
+        batch = self.settings.ingest_batch
+        parts: list[np.ndarray] = []
+        sentence_vectors: list[np.ndarray] = []
+        for i in range(0, len(passages), batch):
+            part = passages[i : i + batch]
+            vectors, sentences = self.embedder.embed_passages(
+                [p.text for p in part],
+                [[(s - p.start, e - p.start) for s, e in p.sentences] for p in part],
+            )
+            parts.append(vectors)
+            sentence_vectors.extend(sentences)
+        return np.concatenate(parts), sentence_vectors
+
     def _prepare(
         self,
         path: Path,
@@ -272,11 +266,17 @@ class Ingestor:
     ) -> FileOutcome | _Prepared:
         resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
         try:
-            max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+            resolved.encode("utf-8")
+        except UnicodeEncodeError:
+            raise IngestError(
+                "file name is not valid UTF-8", hint="rename it, e.g. with convmv"
+            ) from None
+        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        if self.isolate:
+            raw = load_isolated(path, max_bytes)
+        else:
             raw = load_document(path, max_bytes=max_bytes)
-            meta = merge(overrides, sidecar_meta(path), raw.meta)
-        except (IngestError, SidecarError) as exc:
-            return FileOutcome(str(path), "skipped", reason=str(exc))
+        meta = merge(overrides, sidecar_meta(path), raw.meta, where=safe_name(str(path)))
         clean = normalize(raw)
         if not clean.paragraphs:
             return FileOutcome(str(path), "skipped", reason="no text left after cleaning")
@@ -284,6 +284,8 @@ class Ingestor:
         content_hash = self._hash(clean.text, meta)
         previous = existing.get(sid)
         if previous and previous.content_hash == content_hash:
+            if previous.path != resolved:  # moved: the same statement at a new path
+                self._move(previous, resolved, existing)
             return FileOutcome(str(path), "unchanged", sid, previous.passages)
         passages = chunk(sid, clean, self.settings.max_passage_chars)
         statement = Statement(
@@ -296,6 +298,18 @@ class Ingestor:
             text=clean.text,
         )
         return _Prepared(path, statement, passages, previous)
+
+    def _move(self, previous: Statement, resolved: str, existing: dict[str, Statement]) -> None:
+        """Record a moved file's new path (so ``prune`` keeps it); nothing is re-embedded."""
+        sid = previous.statement_id
+        try:
+            self.store.statements_collection.update(ids=[sid], metadatas=[{"path": resolved}])
+        except Exception as exc:  # chromadb's own errors: the store, not this file
+            raise StoreUnavailableError(
+                f"The Chroma store failed: {one_line(exc)}", hint="check free disk space"
+            ) from exc
+        existing[sid] = previous.model_copy(update={"path": resolved})
+        logger.info("%s moved from %s", safe_name(resolved), safe_name(previous.path or "?"))
 
     def _claim_id(
         self,

@@ -3,9 +3,11 @@ ingested like any other statement file. No UI imports: the faces call ``ingest_u
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import shutil
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -24,11 +26,52 @@ Progress = Callable[[int, int, Path], None]
 
 
 def upload_name(name: str) -> str:
-    """A safe file name for an upload: letters, digits, ``_ . -`` only, no path."""
-    base = Path(name.replace("\\", "/")).name
+    """A safe file name for an upload: letters (any script), digits, ``_ . -`` only, no path.
+
+    ``Déclaration.txt`` stays ``Déclaration.txt``: only characters that are not letters or
+    digits (spaces, slashes, controls, …) become ``-``."""
+    base = Path(unicodedata.normalize("NFC", name).replace("\\", "/")).name
     stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", stem).strip("-.")[:80] or "upload"
+    suffix = re.sub(r"[^\w.]+", "", suffix)
+    stem = re.sub(r"[^\w.-]+", "-", stem).strip("-.")[:80] or "upload"
     return f"{stem}{suffix}"
+
+
+def save_upload(folder: Path, source: Path) -> Path:
+    """Copy ``source`` into ``folder`` under its safe name and return where it went.
+
+    If a file with other content already has that name (``a b.txt`` after ``a-b.txt``,
+    ``x.TXT`` after ``x.txt``, a second ``Заявление.txt``), the name gets a short hash of
+    the content: a later upload is a new statement and never replaces an earlier one
+    (even another organization's). Identical content keeps the name ("unchanged")."""
+    name = upload_name(source.name)
+    target = folder / name
+    try:
+        with source.open("rb") as src, target.open("xb") as dst:  # "x": never overwrite
+            shutil.copyfileobj(src, dst)
+        return target
+    except FileExistsError:
+        if _same_content(target, source):
+            return target
+    hashed = folder / f"{Path(name).stem}-{_digest(source)[:10]}{Path(name).suffix}"
+    if not _same_content(hashed, source):  # content-addressed: rewriting it is harmless
+        shutil.copyfile(source, hashed)
+    return hashed
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _same_content(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_size == b.stat().st_size and _digest(a) == _digest(b)
+    except OSError:
+        return False
 
 
 def ingest_uploads(
@@ -57,12 +100,12 @@ def ingest_uploads(
         elif source.stat().st_size > limit:
             lines.append(("skipped", f"{name}: larger than {settings.max_upload_mb} MB"))
         else:
-            target = settings.uploads_dir / name
-            shutil.copyfile(source, target)
-            saved.append(target)
+            target = save_upload(settings.uploads_dir, source)
+            if target not in saved:  # the same file twice in one upload
+                saved.append(target)
     if not saved:
         return lines
-    ingestor = Ingestor(settings, store, embedder)
+    ingestor = Ingestor(settings, store, embedder, isolate=True)  # parsed in a worker
     report = ingestor.run(saved, meta, progress=progress, wait=wait)
     logger.info("uploaded: %s", report.summary())
     for o in report.outcomes:

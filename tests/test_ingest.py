@@ -11,10 +11,10 @@ from filelock import FileLock
 
 from ingest.chunking import chunk
 from ingest.loaders import load_document
-from ingest.metadata import merge, sidecar_meta
+from ingest.metadata import check_date, merge, sidecar_meta
 from ingest.normalize import normalize
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor, IngestReport
-from rag.errors import IngestLockedError
+from rag.errors import IngestError, IngestLockedError
 from rag.models import StatementMeta
 from rag.service import Services
 
@@ -195,6 +195,57 @@ def test_bad_sidecar_skips_its_folder_with_a_reason(services: Services, tmp_path
     assert "statements.json" in (skipped.reason or "")
 
 
+def test_hostile_metadata_values_are_ignored_with_a_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "corpus"
+    write(folder / "s.md", "---\ntitle: Front Title\ndate: yesterday\nauthor: Front\n---\nB.\n")
+    write(
+        folder / "statements.json",
+        json.dumps({"s.md": {"title": ["x", "y"], "author": "A" * 501, "date": 2004}}),
+    )
+    with caplog.at_level(logging.WARNING, logger="ingest.metadata"):
+        side = sidecar_meta(folder / "s.md")
+        meta = merge(side, load_document(folder / "s.md").meta, where="s.md")
+    # a list is not text ("['x', 'y']" before); an over-long value falls through to the
+    # next source; a number is a year
+    assert meta == StatementMeta(title="Front Title", author="Front", date="2004")
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("title of s.md is a list, not text: ignored" in line for line in lines), lines
+    assert any("author is 501 characters, over 500: ignored" in line for line in lines), lines
+    # an unparseable date from a file is ignored with a line (it used to be stored)
+    only_front = merge(load_document(folder / "s.md").meta, where="s.md")
+    assert only_front.date is None
+    assert any("date 'yesterday' is not YYYY[-MM[-DD]]" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2020-13", "2021-02-30", "20201", "2020/01/02"])
+def test_check_date_refuses_what_the_ui_refuses(value: str) -> None:
+    with pytest.raises(IngestError, match="Not a date"):
+        check_date(value)
+
+
+def test_check_date_accepts_partial_dates() -> None:
+    assert [check_date(v) for v in ("2004", " 2020-01 ", "2020-01-03", None, "")] == [
+        "2004",
+        "2020-01",
+        "2020-01-03",
+        None,
+        None,
+    ]
+
+
+def test_deeply_nested_sidecar_skips_its_folder(services: Services, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    write(bad / "one.txt", "A statement next to a hostile sidecar.")
+    write(bad / "statements.json", "[" * 100_000)
+    good = write(tmp_path / "good" / "two.txt", "A statement in a good folder.")
+    report = ingest(services, bad, good)
+    assert by_path(report)["two.txt"] == ("new", "two")
+    (skipped,) = report.skipped
+    assert "statements.json" in (skipped.reason or "")
+
+
 # -- incremental -------------------------------------------------------------------
 
 
@@ -279,7 +330,14 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
         "z-good.txt",
     }
     reasons = {Path(o.path).name: o.reason or "" for o in report.skipped}
-    assert set(reasons) == {"binary.txt", "empty.txt", "blank.md", "artifact-only.txt", "broken.md"}
+    assert set(reasons) == {
+        "binary.txt",
+        "empty.txt",
+        "blank.md",
+        "artifact-only.txt",
+        "broken.md",
+        "notes.docx",
+    }
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"]
     assert "empty" in reasons["blank.md"]
@@ -287,13 +345,14 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     assert "front matter" in reasons["broken.md"]
     for reason in reasons.values():
         assert "\n" not in reason
-    assert "notes.docx" not in outcomes  # other file types in a folder are ignored
+    # other file types in a folder are reported, not silently ignored (issue 13)
+    assert reasons["notes.docx"] == ".docx is not supported (use .txt, .md, .html, .pdf)"
 
     assert {s.statement_id for s in services.store.statements()} == {"a-good", "b-good", "z-good"}
     assert services.store.count_passages() == 3 + 1 + 1
     # the skipped files are still skipped next time; the good ones are unchanged
     again = ingest(services, folder)
-    assert again.summary() == {"new": 0, "updated": 0, "unchanged": 3, "skipped": 5, "removed": 0}
+    assert again.summary() == {"new": 0, "updated": 0, "unchanged": 3, "skipped": 6, "removed": 0}
 
 
 def test_a_file_named_twice_is_ingested_once(services: Services, tmp_path: Path) -> None:
@@ -364,3 +423,78 @@ def test_metadata_removed_from_a_file_is_cleared(services: Services, tmp_path: P
     services.catalog.invalidate()
     with pytest.raises(InvalidFilterError):  # no dated statement is left to match
         services.catalog.scope(Filters(since="2024"))
+
+
+def test_moved_folder_is_the_same_statements(services: Services, tmp_path: Path) -> None:
+    """``rag ingest MOVED --prune`` after moving a folder used to remove every statement."""
+    old = tmp_path / "old"
+    write(old / "a.txt", "\n\n".join(PARAGRAPHS))
+    write(old / "b.md", FRONT)
+    first = ingest(services, old)
+    assert first.summary()["new"] == 2
+    ids = passage_ids(services, "a")
+    new = tmp_path / "new"
+    old.rename(new)
+
+    report = ingest(services, new, prune=True)
+
+    assert report.summary() == {"new": 0, "updated": 0, "unchanged": 2, "skipped": 0, "removed": 0}
+    stored = {s.statement_id: s.path for s in services.store.statements()}
+    assert stored == {"a": str((new / "a.txt").resolve()), "b": str((new / "b.md").resolve())}
+    assert passage_ids(services, "a") == ids  # nothing re-embedded
+    again = ingest(services, new, prune=True)
+    assert again.summary()["unchanged"] == 2
+
+
+def test_bad_files_never_abort_the_run(services: Services, tmp_path: Path) -> None:
+    folder = tmp_path / "hostile"
+    write(folder / "a-good.txt", "\n\n".join(PARAGRAPHS))
+    write(folder / "alias.md", "---\ntitle: &x [*x]\n---\nBody.\n")  # 40 bytes: was a traceback
+    (folder / "caf\xe9.txt".encode("latin-1").decode("utf-8", "surrogateescape")).write_text(
+        "A statement whose name is not UTF-8.", encoding="utf-8"
+    )
+    deep = folder / "deep"
+    for _ in range(200):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    write(deep / "lost.txt", "Too deep to be read.")
+    write(folder / "z-good.md", FRONT)
+
+    report = ingest(services, folder)
+
+    assert {o.statement_id for o in report.outcomes if o.status == "new"} == {"a-good", "z-good"}
+    reasons = {o.path.rsplit("/", 1)[-1]: o.reason or "" for o in report.skipped}
+    assert "aliases" in reasons["alias.md"]
+    assert "not valid UTF-8" in reasons["caf\\xe9.txt"]
+    assert "nested deeper than" in reasons["d"]
+    assert len(reasons) == 3
+
+
+class _Recording:
+    """The real embedder, recording how many passages each call embeds."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.calls: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def embed_passages(self, texts: list[str], spans: list[list[tuple[int, int]]]) -> object:
+        self.calls.append(len(texts))
+        return self.inner.embed_passages(texts, spans)  # type: ignore[attr-defined]
+
+
+def test_a_big_file_is_embedded_in_slices(services: Services, tmp_path: Path) -> None:
+    """Memory stays bounded by ``ingest_batch``, not by one file's size."""
+    path = write(tmp_path / "big.txt", "\n\n".join(f"Paragraph {i} says stop." for i in range(11)))
+    settings = services.settings.model_copy(update={"ingest_batch": 4})
+    embedder = _Recording(services.embedder)
+    report = Ingestor(settings, services.store, embedder).run([path])  # type: ignore[arg-type]
+    assert report.summary()["new"] == 1
+    assert embedder.calls == [4, 4, 3]
+    stored = services.store.statement_passages("big")
+    assert [p.text for p in stored] == [f"Paragraph {i} says stop." for i in range(11)]
+    vectors = services.store.passage_vectors([p.passage_id for p in stored])
+    direct, _ = services.embedder.embed_passages([stored[5].text], [[(0, len(stored[5].text))]])
+    assert float(vectors[stored[5].passage_id] @ direct[0]) > 0.999

@@ -336,3 +336,32 @@ def test_bundled_corpus_mentions_soleimani() -> None:
     texts = [load_document(path).text for path in sorted(CORPUS.glob("*.txt"))]
     assert len(texts) >= 2
     assert any("Qassem Soleimani" in text for text in texts)
+
+
+# --- hostile front matter (issue 15) -----------------------------------------------------------
+
+# 430 bytes that a plain safe YAML loader expands to 9**9 "lol"s (a 24 MB title was cut short)
+BILLION_LAUGHS = (FIXTURES.parent / "hostile" / "billion_laughs.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("front", "reason"),
+    [
+        (BILLION_LAUGHS, "aliases (*name) are not allowed"),  # was a 24 MB title in 79 s
+        ("---\ntitle: &x [*x]\n---\nBody.\n", "aliases (*name) are not allowed"),  # a traceback
+        ("---\ntitle: " + "[" * 50_000 + "\n---\nBody.\n", "nested deeper than"),
+        ("---\ntitle: " + "{a: " * 5_000 + "\n---\nBody.\n", "nested deeper than"),
+    ],
+)
+def test_md_hostile_front_matter_is_refused(tmp_path: Path, front: str, reason: str) -> None:
+    assert reason in skip_reason(write(tmp_path, "s.md", front))
+
+
+def test_txt_hostile_front_matter_is_kept_as_text(tmp_path: Path) -> None:
+    doc = load_document(write(tmp_path, "s.txt", BILLION_LAUGHS))
+    assert (doc.meta, doc.text) == (StatementMeta(), BILLION_LAUGHS)
+
+
+def test_front_matter_anchor_without_alias_is_fine(tmp_path: Path) -> None:
+    doc = load_document(write(tmp_path, "s.md", "---\ntitle: &t A title\n---\nBody.\n"))
+    assert doc.meta == StatementMeta(title="A title")

@@ -187,3 +187,19 @@ def test_bundled_sep_statement_loses_its_artifact() -> None:
 
 def test_only_an_artifact_leaves_nothing() -> None:
     assert clean("full story:\n").paragraphs == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("_my_var_ here", "my_var here"),  # a marker between letters neither opens nor closes
+        ("*a*b* x", "a*b x"),
+        ("snake_case_name stays", "snake_case_name stays"),
+        ("2*3*4 = 24", "2*3*4 = 24"),
+        ("**bold *and em* inside**", "bold and em inside"),
+        ("the [wiki](https://w.org/Foo_(bar)) page", "the wiki page"),
+        ("Unclosed [a, **b and _c stay.", "Unclosed [a, **b and _c stay."),
+    ],
+)  # fmt: skip
+def test_inline_markdown_edge_cases(text: str, expected: str) -> None:
+    assert clean(text).text == expected
