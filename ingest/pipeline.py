@@ -27,6 +27,7 @@ from ingest.isolation import load_isolated
 from ingest.loaders import load_document
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
+from ingest.writer import WindowWriter
 from rag.embeddings import PassageEmbedder
 from rag.errors import IngestError, IngestLockedError, RagError, StoreUnavailableError
 from rag.models import Passage, Statement, StatementMeta
@@ -71,6 +72,33 @@ class IngestReport:
 
     def summary(self) -> dict[str, int]:
         return {s: self.count(s) for s in ("new", "updated", "unchanged", "skipped", "removed")}
+
+
+@dataclass
+class _Tally:
+    """Outcomes and progress of the windows whose writes have finished."""
+
+    report: IngestReport
+    existing: dict[str, Statement]
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    def settled(self, window: list[FileOutcome | _Prepared] | None) -> None:
+        for entry in window or ():
+            if isinstance(entry, _Prepared):
+                sid = entry.statement.statement_id
+                self.existing[sid] = entry.statement.model_copy(update={"text": None})
+                status: Status = "updated" if entry.previous else "new"
+                outcome = FileOutcome(str(entry.path), status, sid, len(entry.passages))
+            else:
+                outcome = entry
+                if outcome.status == "skipped":
+                    logger.info("skipped %s: %s", outcome.path, outcome.reason)
+            self.report.outcomes.append(outcome)
+            self.done += 1
+            if self.progress:
+                self.progress(self.done, self.total, Path(outcome.path))
 
 
 def _guarded(path: Path, prepare: Callable[[], FileOutcome | _Prepared]) -> FileOutcome | _Prepared:
@@ -135,13 +163,18 @@ class Ingestor:
         store: ChromaStore,
         embedder: PassageEmbedder,
         isolate: bool = False,
+        overlap_writes: bool = True,
     ):
         """``isolate``: read each file in a worker process within a time budget (uploads
-        in the app: no file may stall the questions being answered meanwhile)."""
+        in the app: no file may stall the questions being answered meanwhile).
+        ``overlap_writes``: write a window to the store on a background thread while the
+        next window is embedded (``ingest.writer``)."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.isolate = isolate
+        self.overlap_writes = overlap_writes
+        self._writer: WindowWriter[list[FileOutcome | _Prepared]] | None = None
 
     def run(
         self,
@@ -177,34 +210,33 @@ class Ingestor:
         known = {s.path: sid for sid, s in existing.items() if s.path}  # path -> its id
         taken: dict[str, str] = {}  # ids claimed in this run -> path
         window: list[FileOutcome | _Prepared] = []
-        size = done = 0
-        for path in files:
-            prepare = partial(self._prepare, path, overrides, existing, taken, known)
-            item = _guarded(path, prepare)
-            window.append(item)
-            size += len(item.passages) if isinstance(item, _Prepared) else 0
-            if size >= self.settings.ingest_batch:  # embedded and written together
-                done = self._flush(window, existing, report, progress, done, len(files))
-                window, size = [], 0
-        self._flush(window, existing, report, progress, done, len(files))
+        size = 0
+        tally = _Tally(report, existing, progress, len(files))
+        self._writer = writer = WindowWriter[list[FileOutcome | _Prepared]](self.overlap_writes)
+        try:
+            for path in files:
+                prepare = partial(self._prepare, path, overrides, existing, taken, known)
+                item = _guarded(path, prepare)
+                window.append(item)
+                size += len(item.passages) if isinstance(item, _Prepared) else 0
+                if size >= self.settings.ingest_batch:  # embedded and written together
+                    tally.settled(writer.submit(self._flush(window), window))
+                    window, size = [], 0
+            tally.settled(writer.submit(self._flush(window), window))
+            tally.settled(writer.settle())
+        finally:
+            writer.close()  # no write outlives the run (and its lock)
+            self._writer = None
         if prune:
             report.outcomes.extend(self._prune(existing))
         self.store.touch()  # readers elsewhere re-list, even after an interrupted run
         report.seconds = time.perf_counter() - started
         return report
 
-    def _flush(
-        self,
-        window: list[FileOutcome | _Prepared],
-        existing: dict[str, Statement],
-        report: IngestReport,
-        progress: Progress | None,
-        done: int,
-        total: int,
-    ) -> int:
-        """Embed the window's passages in one call, then write its statements together.
-
-        Returns how many files are done after this window."""
+    def _flush(self, window: list[FileOutcome | _Prepared]) -> Callable[[], None]:
+        """Embed the window's passages (here, in slices), and return the write of its
+        statements (few Chroma calls for the whole window), to run after the previous
+        window's write."""
         todo = [item for item in window if isinstance(item, _Prepared)]
         passages = [p for item in todo for p in item.passages]
         if passages:  # nothing new: the model is not even loaded
@@ -223,22 +255,7 @@ class Ingestor:
                 )
             )
             offset += n
-        self.store.write_statements(writes)  # few Chroma calls for the whole window
-        for entry in window:
-            if isinstance(entry, _Prepared):
-                sid = entry.statement.statement_id
-                existing[sid] = entry.statement.model_copy(update={"text": None})
-                status: Status = "updated" if entry.previous else "new"
-                outcome = FileOutcome(str(entry.path), status, sid, len(entry.passages))
-            else:
-                outcome = entry
-                if outcome.status == "skipped":
-                    logger.info("skipped %s: %s", outcome.path, outcome.reason)
-            report.outcomes.append(outcome)
-            done += 1
-            if progress:
-                progress(done, total, Path(outcome.path))
-        return done
+        return partial(self.store.write_statements, writes)
 
     def _embed(self, passages: list[Passage]) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors in slices of ``ingest_batch`` passages: the embedder holds every token
@@ -302,6 +319,8 @@ class Ingestor:
     def _move(self, previous: Statement, resolved: str, existing: dict[str, Statement]) -> None:
         """Record a moved file's new path (so ``prune`` keeps it); nothing is re-embedded."""
         sid = previous.statement_id
+        if self._writer is not None:
+            self._writer.settle()  # one store operation at a time
         try:
             self.store.statements_collection.update(ids=[sid], metadatas=[{"path": resolved}])
         except Exception as exc:  # chromadb's own errors: the store, not this file
