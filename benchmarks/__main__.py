@@ -4,9 +4,11 @@
     python -m benchmarks --only latency,onnx               # some sections
     python -m benchmarks --only scale --scale-sizes 1000,10000,100000
 
-Sections: latency (warm answers vs the floor and plain LangChain), onnx (the ONNX query
-embedder gives the same vectors, rankings and eval results), ingest (Ingestor vs raw
-model.encode), cold (new-process `rag ask` and UI start), scale (synthetic corpora).
+Sections: latency (warm answers vs the floor and plain LangChain), devsets (warm answers per
+question kind on the real corpora under evals/devsets), onnx (the ONNX query embedder gives
+the same vectors, rankings and eval results), ingest (Ingestor vs raw model.encode on the
+real corpora, the bundled and a synthetic set, and where ingest time goes), cold
+(new-process `rag ask`, UI start, a second `make run`), scale (synthetic corpora).
 Results of a partial run are merged into ``benchmarks/results.json`` so RESULTS.md always
 shows the latest run of every section.
 """
@@ -28,7 +30,7 @@ from benchmarks.common import machine, quiet
 from benchmarks.report import existing_notes, render
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("latency", "onnx", "ingest", "cold", "scale")
+SECTIONS = ("latency", "devsets", "onnx", "ingest", "cold", "scale")
 
 
 def _now() -> str:
@@ -58,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=None, help="use only the first N")
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--ingest-repeats", type=int, default=3)
+    parser.add_argument("--devset-rounds", type=int, default=2, help="rounds over the devsets")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch space (default: temp)")
     parser.add_argument("--keep", action="store_true", help="keep the scale corpora and stores")
     parser.add_argument("--results", type=Path, default=HERE / "results.json")
@@ -116,6 +119,10 @@ def _run(section: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
         from benchmarks import latency
 
         return latency.run(rounds=args.rounds, limit=args.questions)
+    if section == "devsets":
+        from benchmarks import devsets_latency
+
+        return devsets_latency.run(rounds=args.devset_rounds)
     if section == "onnx":
         from benchmarks import onnx_check
 

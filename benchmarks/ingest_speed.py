@@ -2,9 +2,13 @@
 
 The model is loaded before any clock starts (for both), so the comparison is the pipeline's
 own overhead: loading and cleaning files, sentence splitting, chunking, hashing, the
-per-sentence vectors (token outputs + offsets), Chroma writes. Raw encode runs before and
-after each ingest and their mean is the reference, which halves the effect of load drifting
-on the shared cores.
+per-sentence vectors (token outputs + offsets), Chroma writes. Per repeat, raw encode runs
+before and after the ingests and their mean is the reference, which halves the effect of
+load drifting on the shared cores. The Ingestor runs with its writer thread (the default:
+store writes of one window while the next is embedded) and without it, back to back.
+
+The same comparison is repeated in CPU seconds (process time, all threads) with torch on one
+thread: what other jobs on the two cores move least.
 """
 
 from __future__ import annotations
@@ -12,63 +16,98 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from inspect import signature
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import load_average, quiet
 
+REAL_CORPORA = ("debates2019", "squad2-cct")
 
-def _raw_encode_s(model: Any, texts: list[str], batch_size: int) -> float:
-    started = time.perf_counter()
+
+def _raw_encode(model: Any, texts: list[str], batch_size: int) -> tuple[float, float]:
+    """(wall s, CPU s) of a plain ``model.encode`` of ``texts``."""
+    wall, cpu = time.perf_counter(), time.process_time()
     model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _ingest_once(home: Path, corpus: Path | None, embedder: Any) -> tuple[float, int, list[str]]:
+def ingest_once(
+    home: Path, corpora: Sequence[Path] | None, embedder: Any, overlap: bool = True
+) -> tuple[float, float, int, list[str]]:
+    """A fresh ingest: (wall s, CPU s, passages written, the stored passage texts)."""
     from ingest.pipeline import Ingestor
     from rag.settings import Settings
     from rag.store import ChromaStore
 
     settings = Settings(home=home)
     store = ChromaStore.from_settings(settings)
-    report = Ingestor(settings, store, embedder).run([corpus] if corpus else None)
+    # (an Ingestor without the writer thread, as before issue 14, has no such parameter)
+    has_writer = "overlap_writes" in signature(Ingestor).parameters
+    extra = {"overlap_writes": overlap} if has_writer else {}
+    ingestor = Ingestor(settings, store, embedder, **extra)
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = ingestor.run(list(corpora) if corpora else None)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if report.skipped:
+        raise RuntimeError(f"ingest skipped files: {report.summary()}")
     texts = [p.text for p in store.iter_passages()]
-    return report.seconds, report.passages_written, texts
+    return wall, cpu, report.passages_written, texts
 
 
-def measure(corpus: Path | None, label: str, repeats: int, embedder: Any) -> dict[str, Any]:
-    """``repeats`` fresh ingests of ``corpus`` (None: the bundled statements)."""
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def measure(
+    corpora: Sequence[Path] | None, label: str, repeats: int, embedder: Any, cpu_repeats: int = 1
+) -> dict[str, Any]:
+    """``repeats`` fresh ingests of ``corpora`` (None: the bundled statements), each mode."""
     model = embedder.model
     batch = embedder._batch_size
-    ingest_s: list[float] = []
-    raw_s: list[float] = []
-    texts: list[str] = []
-    passages = 0
+    walls: dict[str, list[float]] = {"overlap": [], "serial": [], "raw": []}
+    cpus: dict[str, list[float]] = {"overlap": [], "serial": [], "raw": []}
     load = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        # an unmeasured warm-up ingest: the passage texts, and Chroma's first-use costs
-        _, passages, texts = _ingest_once(Path(tmp) / "warm", corpus, embedder)
-        for i in range(repeats):
-            before = _raw_encode_s(model, texts, batch)
-            seconds, passages, _ = _ingest_once(Path(tmp) / f"home{i}", corpus, embedder)
-            after = _raw_encode_s(model, texts, batch)
-            ingest_s.append(seconds)
-            raw_s.append((before + after) / 2)
-        import torch
+        n = 0
 
-        # the same comparison in CPU seconds with one torch thread: robust to other jobs on
-        # the cores (two OpenMP threads spin-wait for each other when a core is taken)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            cpu0 = time.process_time()
-            raw_1t = _raw_encode_s(model, texts, batch)
-            raw_cpu = time.process_time() - cpu0
-            cpu0 = time.process_time()
-            _ingest_once(Path(tmp) / "home-1t", corpus, embedder)
-            ingest_cpu = time.process_time() - cpu0
-        finally:
-            torch.set_num_threads(threads)
+        def home() -> Path:
+            nonlocal n
+            n += 1
+            return Path(tmp) / f"home{n}"
+
+        # an unmeasured warm-up ingest: the passage texts, and Chroma's first-use costs
+        _, _, passages, texts = ingest_once(home(), corpora, embedder)
+
+        def one_round(w: dict[str, list[float]], c: dict[str, list[float]], r: int) -> None:
+            before = _raw_encode(model, texts, batch)
+            modes = ("overlap", "serial") if r % 2 == 0 else ("serial", "overlap")
+            for mode in modes:
+                wall, cpu, _, _ = ingest_once(home(), corpora, embedder, mode == "overlap")
+                w[mode].append(wall)
+                c[mode].append(cpu)
+            after = _raw_encode(model, texts, batch)
+            w["raw"].append((before[0] + after[0]) / 2)
+            c["raw"].append((before[1] + after[1]) / 2)
+
+        for r in range(repeats):
+            one_round(walls, cpus, r)
+        load_1t = load_average()
+        walls_1t: dict[str, list[float]] = {"overlap": [], "serial": [], "raw": []}
+        cpus_1t: dict[str, list[float]] = {"overlap": [], "serial": [], "raw": []}
+        with torch_threads(1):
+            for r in range(cpu_repeats):
+                one_round(walls_1t, cpus_1t, r)
         # the project's encode (passage + sentence vectors) alone, on the same texts
         from rag.sentences import split_sentences
 
@@ -76,32 +115,56 @@ def measure(corpus: Path | None, label: str, repeats: int, embedder: Any) -> dic
         started = time.perf_counter()
         embedder.embed_passages(texts, spans)
         embed_passages_s = time.perf_counter() - started
-    ingest_med = statistics.median(ingest_s)
-    raw_med = statistics.median(raw_s)
+
+    med: Callable[[list[float]], float] = statistics.median
+    raw, raw_cpu_1t = med(walls["raw"]), med(cpus_1t["raw"])
     return {
         "corpus": label,
         "passages": passages,
         "repeats": repeats,
-        "ingest_s": round(ingest_med, 3),
-        "ingest_passages_per_s": round(passages / ingest_med, 1),
-        "raw_encode_s": round(raw_med, 3),
-        "raw_passages_per_s": round(passages / raw_med, 1),
-        "raw_passages_per_s_1_thread": round(passages / raw_1t, 1),
+        "ingest_s": round(med(walls["overlap"]), 3),
+        "ingest_serial_s": round(med(walls["serial"]), 3),
+        "ingest_passages_per_s": round(passages / med(walls["overlap"]), 1),
+        "raw_encode_s": round(raw, 3),
+        "raw_passages_per_s": round(passages / raw, 1),
+        "ratio_ingest_to_raw": round(raw / med(walls["overlap"]), 3),
+        "ratio_serial_to_raw": round(raw / med(walls["serial"]), 3),
+        "cpu_s": {k: round(med(v), 2) for k, v in cpus.items()},
+        "cpu_1_thread_s": {k: round(med(v), 2) for k, v in cpus_1t.items()},
+        "wall_1_thread_s": {k: round(med(v), 2) for k, v in walls_1t.items()},
+        "raw_passages_per_s_1_thread": round(passages / med(walls_1t["raw"]), 1),
+        "ratio_cpu_1_thread": round(raw_cpu_1t / med(cpus_1t["serial"]), 3),
+        "ratio_cpu_1_thread_overlap": round(raw_cpu_1t / med(cpus_1t["overlap"]), 3),
         "embed_passages_s": round(embed_passages_s, 3),
         "embed_passages_per_s": round(passages / embed_passages_s, 1),
-        "ratio_ingest_to_raw": round(raw_med / ingest_med, 3),
-        "ratio_cpu_1_thread": round(raw_cpu / ingest_cpu, 3),
         "load": load,
+        "load_1_thread": load_1t,
+        "load_after": load_average(),
     }
 
 
-def run(synthetic: Path | None, repeats: int = 3) -> dict[str, Any]:
+def run(
+    synthetic: Path | None, repeats: int = 3, profile: bool = True, devsets: Path | None = None
+) -> dict[str, Any]:
     quiet()
+    from benchmarks.common import ROOT
     from rag.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed_query("warm up")
-    results = [measure(None, "bundled (2 statements)", repeats, embedder)]
+    folder = devsets or ROOT / "evals" / "devsets"
+    # the statement files (a folder also holds the sets' questions, which are not statements)
+    real = [f for name in REAL_CORPORA for f in sorted((folder / name).glob("*.txt"))]
+    results = [
+        measure(real, "real: debates2019 + squad2-cct", repeats, embedder),
+        measure(None, "bundled (2 statements)", repeats, embedder),
+    ]
     if synthetic is not None:
-        results.append(measure(synthetic, f"synthetic {synthetic.name}", 1, embedder))
-    return {"runs": results, "load_after": load_average()}
+        results.append(measure([synthetic], f"synthetic {synthetic.name}", 1, embedder))
+    data: dict[str, Any] = {"runs": results}
+    if profile:
+        from benchmarks.ingest_profile import profile as run_profile
+
+        data["profile"] = [run_profile(real, "real: debates2019 + squad2-cct", embedder)]
+    data["load_after"] = load_average()
+    return data
