@@ -203,35 +203,13 @@ def render(results: dict[str, Any], notes: str) -> str:
                     run["peak_rss_mb"],
                 ]
             )
-        if "ui_ready_s" in cold:
-            rows.append(
-                [
-                    "`rag ui --no-ingest` until HTTP 200 on /",
-                    cold["ui_ready_s"]["median_s"],
-                    cold["ui_ready_s"]["runs_s"],
-                    "",
-                    "",
-                ]
-            )
-            rows.append(
-                [
-                    "same, `RAG_ONNX_QUERIES=false`",
-                    cold["ui_ready_torch_s"]["median_s"],
-                    cold["ui_ready_torch_s"]["runs_s"],
-                    "",
-                    "",
-                ]
-            )
-        if "make_run_ready_s" in cold:
-            rows.append(
-                [
-                    "a second `make run` (stamps current, store ingested) until HTTP 200 on /",
-                    cold["make_run_ready_s"]["median_s"],
-                    cold["make_run_ready_s"]["runs_s"],
-                    "",
-                    "",
-                ]
-            )
+        for key, label in (
+            ("ui_ready_s", "`rag ui --no-ingest` until HTTP 200 on /"),
+            ("ui_ready_torch_s", "same, `RAG_ONNX_QUERIES=false`"),
+            ("make_run_ready_s", "a second `make run` (stamps current) until HTTP 200 on /"),
+        ):
+            if key in cold:
+                rows.append([label, cold[key]["median_s"], cold[key]["runs_s"], "", ""])
         out += _table(
             ["command (new process, warm OS cache)", "median s", "runs s", "CPU s", "peak RSS MB"],
             rows,
