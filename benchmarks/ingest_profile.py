@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from inspect import signature
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,7 +65,9 @@ def profile(corpora: Sequence[Path], label: str, embedder: Any) -> dict[str, Any
         Ingestor(warm, ChromaStore.from_settings(warm), embedder).run(list(corpora))
         settings = Settings(home=Path(tmp) / "home")
         store = ChromaStore.from_settings(settings)
-        ingestor = Ingestor(settings, store, embedder, overlap_writes=False)
+        has_writer = "overlap_writes" in signature(Ingestor).parameters
+        serial = {"overlap_writes": False} if has_writer else {}
+        ingestor = Ingestor(settings, store, embedder, **serial)
         ingestor._prepare = clock.wrap("files", ingestor._prepare)  # type: ignore[method-assign]
         store.write_statements = clock.wrap("chroma_writes", store.write_statements)  # type: ignore[method-assign]
         embedder.embed_passages = clock.wrap("encode", embedder.embed_passages)
