@@ -222,6 +222,11 @@ def run(runs: int = 3, ui_runs: int = 3) -> dict[str, Any]:
         torch_side = _median_run([RAG, *ask], torch_env, runs)
         result["rag_ask"] = default
         result["rag_ask_torch"] = torch_side
+        # the cross-encoder of the answer-quality work off (RAG_RERANKER_MODEL=none): its cost
+        result["rag_ask_no_rerank"] = _median_run(
+            [RAG, *ask], {**env, "RAG_RERANKER_MODEL": "none"}, runs
+        )
+        result["rag_ask_no_rerank"].pop("answer", None)
         result["same_answer"] = default["answer"] == torch_side["answer"]
         for item in (default, torch_side):
             item.pop("answer", None)

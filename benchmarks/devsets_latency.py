@@ -43,6 +43,7 @@ def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
     backend = hybrid.query_backend()
     answerer = services.answerer
     cases = devset.cases()
+    plain = _without_reranker(services, hybrid)
 
     def prepared(case: Any) -> tuple[Any, Filters, list[Any]]:
         filters = Filters(**case.filters)
@@ -60,6 +61,11 @@ def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
     cpu: dict[str, list[float]] = defaultdict(list)
     floor_onnx: dict[str, list[float]] = defaultdict(list)
     floor_st: dict[str, list[float]] = defaultdict(list)
+    plain_wall: dict[str, list[float]] = defaultdict(list)
+    rerank_ms: dict[str, list[float]] = defaultdict(list)
+    if plain is not None:  # its unmeasured first pass too
+        for case, filters, history in turns:
+            plain.answer(case.question, filters, history=history, compare=case.compare)
     for r in range(rounds):
         for i, (case, filters, history) in enumerate(turns):
 
@@ -71,15 +77,24 @@ def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
                 ("onnx", lambda q=case.question: hybrid.embed_query(q)),
                 ("st", lambda q=case.question: st.embed_query(q)),
             ]
+            if plain is not None:
+
+                def answer_plain(c: Any = case, f: Filters = filters, h: Any = history) -> Any:
+                    return plain.answer(c.question, f, history=h, compare=c.compare)
+
+                steps.append(("plain", answer_plain))
             shift = (i + r) % len(steps)
             for label, fn in steps[shift:] + steps[:shift]:
-                w, c, _ = _clocked(fn)
+                w, c, result = _clocked(fn)
                 for kind in (case.kind, "all"):
                     if label == "answer":
                         wall[kind].append(w)
                         cpu[kind].append(c)
+                        rerank_ms[kind].append(float(result.timings_ms.get("rerank", 0.0)))
                     elif label == "onnx":
                         floor_onnx[kind].append(w)
+                    elif label == "plain":
+                        plain_wall[kind].append(w)
                     else:
                         floor_st[kind].append(w)
     kinds: dict[str, Any] = {}
@@ -94,7 +109,13 @@ def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
             "floor_st_p50_ms": round(fs.p50, 2),
             "ratio_p50_to_floor_onnx": round(a.p50 / fo.p50, 2),
             "ratio_p50_to_floor_st": round(a.p50 / fs.p50, 2),
+            "rerank_p50_ms": round(Stats(rerank_ms[kind]).p50, 2),
+            "rerank_p95_ms": round(Stats(rerank_ms[kind]).p95, 2),
         }
+        if plain_wall[kind]:
+            p = Stats(plain_wall[kind])
+            kinds[kind]["no_reranker_p50_ms"] = round(p.p50, 2)
+            kinds[kind]["no_reranker_p95_ms"] = round(p.p95, 2)
     return {
         "set": name,
         "statements": len(services.store.statements()),
@@ -104,6 +125,17 @@ def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
         "warm_up_s": round(warm_s, 2),
         "kinds": kinds,
     }
+
+
+def _without_reranker(services: Any, embedder: Any) -> Any:
+    """The same answerer without its cross-encoder (None when the answerer has none)."""
+    from inspect import signature
+
+    from rag.pipeline import Answerer
+
+    if "reranker" not in signature(Answerer).parameters:
+        return None
+    return Answerer(services.settings, services.store, embedder, services.catalog, None, None)
 
 
 def run(rounds: int = 2) -> dict[str, Any]:

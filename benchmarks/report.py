@@ -192,7 +192,10 @@ def render(results: dict[str, Any], notes: str) -> str:
         for key, label in (
             ("rag_ask", f'`rag ask "{cold["question"]}" --json`'),
             ("rag_ask_torch", "same, `RAG_ONNX_QUERIES=false` (questions through torch)"),
+            ("rag_ask_no_rerank", "same, `RAG_RERANKER_MODEL=none` (no cross-encoder)"),
         ):
+            if key not in cold:
+                continue
             run = cold[key]
             rows.append(
                 [

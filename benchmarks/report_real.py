@@ -149,7 +149,9 @@ def render_devsets(dev: dict[str, Any] | None) -> list[str]:
         "",
         f"Every case x {dev['rounds']} rounds, each answer bracketed by the floor (one bare "
         "query embedding of the same question) in rotating order; ran "
-        f"{dev['ran']}, load {dev['load_before']} -> {dev['load_after']}.",
+        f"{dev['ran']}, load {dev['load_before']} -> {dev['load_after']}. The same answerer "
+        "without its cross-encoder (when it has one) runs interleaved with them; the rerank "
+        "stage is the answer's own `timings_ms['rerank']`.",
         "",
     ]
     for s in dev["sets"]:
@@ -170,6 +172,8 @@ def render_devsets(dev: dict[str, Any] | None) -> list[str]:
                 "floor ST p50 ms",
                 "p50 / ONNX floor",
                 "p50 / ST floor",
+                "rerank stage p50 / p95 ms",
+                "without cross-encoder p50 / p95 ms",
             ],
             [
                 [
@@ -182,6 +186,8 @@ def render_devsets(dev: dict[str, Any] | None) -> list[str]:
                     k["floor_st_p50_ms"],
                     f"{k['ratio_p50_to_floor_onnx']:.2f}x",
                     f"{k['ratio_p50_to_floor_st']:.2f}x",
+                    f"{k.get('rerank_p50_ms', '–')} / {k.get('rerank_p95_ms', '–')}",
+                    f"{k.get('no_reranker_p50_ms', '–')} / {k.get('no_reranker_p95_ms', '–')}",
                 ]
                 for kind, k in s["kinds"].items()
             ],
