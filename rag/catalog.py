@@ -50,6 +50,14 @@ def org_matches(organization: str | None, wanted: str) -> bool:
     return org == want or org.startswith(want) or _initials(organization) == want
 
 
+def author_matches(author: str | None, wanted: str) -> bool:
+    """Case-insensitive match on the full name, its surname, or a prefix of the name."""
+    if not author:
+        return False
+    name, want = author.lower(), " ".join(wanted.split()).lower()
+    return name == want or name.startswith(want) or name.split()[-1] == want
+
+
 class Catalog:
     """Current statements and keyword index, rebuilt only when the store changes."""
 
@@ -147,6 +155,15 @@ class Catalog:
                     hint="known: " + "; ".join(orgs) if orgs else "no statement has one",
                 )
             chosen = [s for s in chosen if org_matches(s.organization, filters.organization)]
+        if filters.author:
+            authors = sorted({s.author for s in snap.statements.values() if s.author})
+            if not any(author_matches(a, filters.author) for a in authors):
+                shown = filters.author if len(filters.author) <= 60 else filters.author[:60] + "…"
+                raise InvalidFilterError(
+                    f"Unknown author: {shown!r}",
+                    hint="known: " + "; ".join(authors[:20]) if authors else "no statement has one",
+                )
+            chosen = [s for s in chosen if author_matches(s.author, filters.author)]
         if filters.since or filters.until:
             for value in (filters.since, filters.until):
                 if value:
@@ -163,6 +180,8 @@ def describe(filters: Filters) -> str:
         parts.append("statement " + ", ".join(filters.statement_ids))
     if filters.organization:
         parts.append(f"organization {filters.organization}")
+    if filters.author:
+        parts.append(f"author {filters.author}")
     if filters.since:
         parts.append(f"since {filters.since}")
     if filters.until:

@@ -53,6 +53,7 @@ class SentenceFeatures:
     prior: float  # its passage's fused retrieval rank, 0..1 (1: the best passage)
     boost: float = 0.0  # a follow-up's preference for the statements just cited
     penalty: float = 1.0  # < 1 when the question names someone absent from the scope
+    cross: float | None = None  # the cross-encoder's logit, for the few it reads (rerank)
 
 
 @dataclass(frozen=True)
