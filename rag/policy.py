@@ -73,7 +73,12 @@ class ScoringPolicy:
             rerank_weight=numbers["rerank_weight"] if weight is None else weight,
             rerank_floor=numbers["rerank_floor"] if floor is None else floor,
             min_score=settings.min_score,
-            relative_cutoff=settings.relative_cutoff,
+            relative_cutoff=(
+                numbers.get("relative_cutoff", cls.relative_cutoff)
+                if settings.relative_cutoff is None
+                else settings.relative_cutoff
+            ),
+            relative_evidence=numbers.get("relative_evidence", cls.relative_evidence),
             max_quotes=settings.max_quotes,
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,

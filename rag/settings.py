@@ -78,9 +78,10 @@ class Settings(BaseSettings):
         "rarity-weighted keyword overlap with the question); below it the answer abstains. "
         "Calibrated on evals/cases.yaml: see evals/thresholds.toml.",
     )
-    relative_cutoff: float = Field(
-        default=0.88,
-        description="Further quotes must score at least this fraction of the best quote.",
+    relative_cutoff: float | None = Field(
+        default=None,
+        description="Further quotes must score at least this fraction of the best quote. "
+        "Unset: the value fitted on the eval sets' dev halves (rag/data/fitted_policy.json).",
     )
     reranker_model: str = Field(
         default="bundled:ms-marco-MiniLM-L-12-v2",
