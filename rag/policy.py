@@ -59,7 +59,9 @@ class ScoringPolicy:
     # its sigmoid adds rerank_weight to their score, and when none of them reaches
     # rerank_floor (a logit) the statements do not address the question
     rerank_top: int = 8
-    rerank_top_compare: int = 4
+    rerank_top_compare: int = (
+        0  # comparisons: topics are short phrases, the floor was not fitted on them
+    )
     rerank_weight: float = 0.0
     rerank_floor: float = float("-inf")
 
