@@ -58,7 +58,7 @@ def _names_removed(question: str, speakers: Sequence[Speaker]) -> str:
     about the speaker themselves ("What office was Naomi Craine running for?") keeps the
     name for the embedding; its words are never keyword evidence (``ignore_terms``)."""
     if not speakers:
-        return topic_of(question)
+        return question
     blanked = " ".join(without_names(question, speakers).split())
     topic = topic_of(blanked)
     return topic if topic != blanked else question

@@ -54,7 +54,6 @@ class SentenceFeatures:
     boost: float = 0.0  # a follow-up's preference for the statements just cited
     penalty: float = 1.0  # < 1 when the question names someone absent from the scope
     cross: float | None = None  # the cross-encoder's logit, for the few it reads (rerank)
-    missing: int = 0  # names or numbers the question asks about that its passage lacks
 
 
 @dataclass(frozen=True)
@@ -162,22 +161,6 @@ def unknown_names(names: Sequence[str], known: Callable[[str], bool]) -> list[st
     return [w for w in names if all(not known(t) for t in content_terms(w))]
 
 
-def asked_names(question: str, speakers: frozenset[str]) -> list[list[str]]:
-    """The content terms of each name or number the question asks about, the speakers'
-    names (who said it, not what) left out."""
-    asked = []
-    for name in question_names(question):
-        terms = content_terms(name)
-        if terms and not set(terms) <= speakers:
-            asked.append(terms)
-    return asked
-
-
-def missing_names(asked: Sequence[Sequence[str]], terms: set[str]) -> int:
-    """How many of the ``asked`` names have none of their terms in ``terms``."""
-    return sum(1 for name in asked if not any(t in terms for t in name))
-
-
 class Scorer:
     """Queries for a plan, and the sentences of retrieved passages scored against them."""
 
@@ -227,17 +210,7 @@ class Scorer:
         # follow-up's are in the text it was resolved to
         asked_in = text if ctx.plan.resolution.context_text else ctx.plan.question
         unknown = self.unknown_entities(ctx, asked_in)
-        scored = combine(rankings, self.policy.unknown_entity_penalty if unknown else 1.0)
-        asked = asked_names(asked_in, ctx.plan.resolution.ignore_terms)
-        if not asked:
-            return scored
-        missing = {
-            p.passage.passage_id: missing_names(asked, set(content_terms(p.passage.text)))
-            for p, _ in candidates
-        }
-        return [
-            replace(s, features=replace(s.features, missing=missing[s.passage_id])) for s in scored
-        ]
+        return combine(rankings, self.policy.unknown_entity_penalty if unknown else 1.0)
 
     def unknown_entities(self, ctx: RequestContext, question: str) -> list[str]:
         """Capitalised names in the question that no statement in scope mentions."""

@@ -22,7 +22,6 @@ logger = logging.getLogger(__name__)
 NOTHING_FOUND = "nothing in scope was found for the question"
 WEAK_EVIDENCE = "no sentence matches the question well enough"
 NOT_ADDRESSED = "the closest sentences do not address the question"
-NOT_SAID = "the statements discuss this, but not what the question names"
 NOT_VERBATIM = "no selected quote could be verified"
 
 
@@ -66,21 +65,12 @@ def not_addressed(scored: Sequence[ScoredSentence], policy: ScoringPolicy) -> bo
     return cross is not None and cross < policy.rerank_floor
 
 
-def names_absent(scored: Sequence[ScoredSentence], policy: ScoringPolicy) -> bool:
-    """True when the question's specific ask (a name or number) is in none of the best
-    sentences' passages: the topic is there, the answer is not ("Russia's role in
-    Syria" over statements that discuss Syria but never Russia)."""
-    top = scored[: policy.abstain_window]
-    return bool(top) and all(s.features.missing > 0 for s in top)
-
-
 def weak_evidence(scored: Sequence[ScoredSentence], policy: ScoringPolicy) -> bool:
     """True when none of the top-ranked sentences matches well enough to answer."""
     return (
         not scored
         or best_evidence(scored, policy) < policy.min_score
         or not_addressed(scored, policy)
-        or names_absent(scored, policy)
     )
 
 
@@ -98,8 +88,6 @@ def decide(
         reason = NOTHING_FOUND
     elif not_addressed(scored, policy):
         reason = NOT_ADDRESSED
-    elif names_absent(scored, policy):
-        reason = NOT_SAID
     elif weak_evidence(scored, policy):
         reason = WEAK_EVIDENCE
     else:
