@@ -168,7 +168,7 @@ def test_in_corpus_question_does_not_abstain(bundled: Services) -> None:
         "He became the leader of the reactionary Revolutionary Guards' international Quds Force."
     )
     assert answer.citations[0].paragraph == 7
-    assert answer.answer.startswith("Socialist Workers Party, 2020-01-03")
+    assert answer.answer.startswith("Naomi Craine, Socialist Workers Party, 2020-01-03")
 
 
 # -- names and numbers ---------------------------------------------------------------
@@ -370,7 +370,7 @@ def test_compare_groups_quotes_per_statement(bundled: Services) -> None:
         assert "Democrat" in c.quote, c.quote
     # each group is headed by who said it and when
     sep_at = answer.answer.index("Socialist Equality Party, 2004")
-    swp_at = answer.answer.index("Socialist Workers Party, 2020-01-03")
+    swp_at = answer.answer.index("Naomi Craine, Socialist Workers Party, 2020-01-03")
     first_sep = answer.answer.index(
         next(c.quote for c in answer.citations if c.statement_id == SEP)
     )
@@ -389,7 +389,7 @@ def test_answer_carries_its_structure(bundled: Services) -> None:
     )
     assert [n for g in compared.groups for n in g.citations] == [c.n for c in compared.citations]
     labels = {g.statement_id: g.label for g in compared.groups}
-    assert labels[SWP] == "Socialist Workers Party, 2020-01-03"
+    assert labels[SWP] == "Naomi Craine, Socialist Workers Party, 2020-01-03"
     assert compared.scope == "all 2 statements"
 
     plain = bundled.answerer.answer("What is the Quds Force?")

@@ -166,7 +166,7 @@ def test_ingest_twice_then_sources_and_show(tmp_path: Path, bundled: Services) -
 
     readable = rag(home, "show", SWP)
     assert readable.exit_code == 0
-    assert readable.stdout.startswith("Socialist Workers Party, 2020-01-03 — For the immediate")
+    assert readable.stdout.startswith("Naomi Craine, Socialist Workers Party, 2020-01-03 — For the immediate")
     assert "He became the leader of the reactionary Revolutionary Guards'" in readable.stdout
 
 
@@ -308,9 +308,9 @@ def test_ask_readable(home: Path) -> None:
     result = rag(home, "ask", "What is the Quds Force?")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Socialist Workers Party, 2020-01-03")
+    assert lines[0].startswith("Naomi Craine, Socialist Workers Party, 2020-01-03")
     assert any(line.startswith("“He became the leader") and line.endswith("[1]") for line in lines)
-    assert any(line.startswith("[1] Socialist Workers Party, 2020-01-03, ¶7") for line in lines)
+    assert any(line.startswith("[1] Naomi Craine, Socialist Workers Party, 2020-01-03, ¶7") for line in lines)
 
     abstained = rag(home, "ask", "Who wrote Hamlet?").stdout
     assert "don't address" in abstained
