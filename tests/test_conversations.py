@@ -133,3 +133,36 @@ def test_unwritable_home_is_a_one_line_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(RagError, match="Cannot use the conversation store"):
         ConversationStore.under(blocker / "home").create("o", "q")
+
+
+def test_filter_chips_are_escaped_and_removable() -> None:
+    from ui.chips import ActiveFilters, active_chips, chips_html, remove_chip
+
+    active = ActiveFilters(
+        statement_ids=["s1", "s2"],
+        organization="Party <img src=x>",
+        author="A. Author",
+        since="2010",
+        compare=True,
+        edit_turn=1,
+    )
+    chips = active_chips(active, {"s1": "SEP, 2020"})
+    labels = [c.label for c in chips]
+    assert labels == [
+        "Editing question 2",
+        "Statement: SEP, 2020",
+        "Statement: s2",
+        "Organization: Party <img src=x>",
+        "Author: A. Author",
+        "Since: 2010",
+        "Compare",
+    ]
+    markup = chips_html(chips)
+    assert "<img" not in markup and "Party &lt;img src=x&gt;" in markup
+    assert 'data-chip="statement:s1"' in markup
+    assert "Searching all statements" in chips_html(active_chips(ActiveFilters()))
+    assert remove_chip("statement:s1", ["s1", "s2"]) == {"statements": ["s2"]}
+    assert remove_chip("organization", []) == {"organization": ""}
+    assert remove_chip("compare", []) == {"compare": False}
+    assert remove_chip("edit", []) == {"edit": None}
+    assert remove_chip("bogus", []) == {}
