@@ -131,9 +131,10 @@ def wire(p: Page) -> None:
     )
     opened.then(h.opened, [answers], [ask.citations, ask.export], **private)
     p.rename.click(conv.rename, [conversation, p.name, p.browser_id], [p.conversations], **private)
+    # the list's selection is the open conversation (a confirm() can edit its value)
     p.forget.click(
         conv.delete,
-        [conversation, p.browser_id],
+        [p.conversations, p.browser_id],
         [p.conversations, conversation],
         js=_confirm("Delete this conversation? This cannot be undone."),
         **private,

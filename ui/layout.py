@@ -264,9 +264,19 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
         )
         with gr.Sidebar(label="Conversations", open=True, elem_id="rag-sidebar"):
             conversations = gr.Radio(
-                [], label="Conversations", elem_id="rag-conversations", type="value"
+                [],
+                label="Conversations",
+                info="Saved for your login, or in this browser. Open one to continue it.",
+                elem_id="rag-conversations",
+                type="value",
             )
-            name = gr.Textbox("", label="Name", elem_id="rag-conv-name", max_lines=1)
+            name = gr.Textbox(
+                "",
+                label="Name of this conversation",
+                placeholder="Open or start a conversation",
+                elem_id="rag-conv-name",
+                max_lines=1,
+            )
             with gr.Row():
                 rename = gr.Button("Rename", size="sm", elem_id="rag-rename")
                 forget = gr.Button("Delete…", size="sm", variant="stop", elem_id="rag-forget")
