@@ -130,6 +130,7 @@ def wire(p: Page) -> None:
         **private,
     )
     opened.then(h.opened, [answers], [ask.citations, ask.export], **private)
+    p.conversations.change(conv.name_of, [p.conversations, p.browser_id], [p.name], **private)
     p.rename.click(conv.rename, [conversation, p.name, p.browser_id], [p.conversations], **private)
     # the list's selection is the open conversation (a confirm() can edit its value)
     p.forget.click(

@@ -328,7 +328,7 @@ class ChatHandlers:
         liked = evt.liked
         verdict = liked if isinstance(liked, bool) else {LIKE: True, DISLIKE: False}.get(liked)
         if not answers or turn >= len(answers):
-            warn("That answer is no longer in the conversation.")
+            warn("Rate an answer once it has finished.")
             return comment
         return self._rate(turn, verdict, answers, comment, conversation, browser_id, request)
 

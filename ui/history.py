@@ -107,6 +107,12 @@ class ConversationHandlers:
         chat = gr.update(value=chat_messages(answers), feedback_value=feedback_values(ratings))
         return chat, answers, cid, found.title if found else "", None
 
+    def name_of(self, cid: str | None, browser_id: str | None, request: gr.Request) -> str:
+        """The name box follows the list's selection (empty for a new chat)."""
+        owner = owner_of(request, browser_id)
+        found = self.store.get(owner, cid) if owner and cid else None
+        return found.title if found else ""
+
     def rename(
         self, cid: str | None, title: str, browser_id: str | None, request: gr.Request
     ) -> Any:
