@@ -25,6 +25,7 @@ from ui.history import KEEP, ConversationHandlers
 from ui.sources import SourceHandlers
 
 ANSWER_GROUP = "answer"
+SETTLE = "async (...values) => { await new Promise((r) => setTimeout(r, 400)); return values; }"
 _CONFIRM = "(id, ...rest) => [confirm({text}) ? id : '{keep}', ...rest]"
 
 
@@ -94,11 +95,13 @@ def wire(p: Page) -> None:
     example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False)
     from_example = example.then(h.respond, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)
-    ask.stop.click(
+    # Stop cancels, then (once an update already on its way has landed) drops the
+    # unfinished answer and gives the question back if the box is empty.
+    ask.stop.click(None, cancels=[answering, from_example], queue=False, **private).then(
         h.stopped,
         [ask.msg, ask.chatbot],
         [ask.msg, ask.chatbot],
-        cancels=[answering, from_example],
+        js=SETTLE,
         queue=False,
         **private,
     ).then(_idle, outputs=buttons, queue=False, **private)

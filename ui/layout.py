@@ -37,7 +37,7 @@ from ui.chips import ActiveFilters, active_chips, chips_html
 from ui.events import Page, wire
 from ui.history import BROWSER_KEY, browser_secret
 from ui.sources import SOURCES_HEADERS
-from ui.uploads import UPLOAD_TYPES
+from ui.uploads import ACCEPTED, UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
 EXAMPLES = [
@@ -219,9 +219,15 @@ class _SourcesTab:
 def _sources_tab(settings: Settings) -> _SourcesTab:
     """The statements table (filters, open, delete) and the upload form."""
     with gr.Row():
-        organization = gr.Dropdown([("Any organization", "")], value="", label="Organization")
-        author = gr.Dropdown([("Any author", "")], value="", label="Author")
-        date = gr.Textbox("", label="Date", placeholder="YYYY[-MM[-DD]]")
+        organization = gr.Dropdown(
+            [("Any organization", "")], value="", label="Organization", elem_id="rag-src-org"
+        )
+        author = gr.Dropdown(
+            [("Any author", "")], value="", label="Author", elem_id="rag-src-author"
+        )
+        date = gr.Textbox(
+            "", label="Date", placeholder="YYYY[-MM[-DD]] and Enter", elem_id="rag-src-date"
+        )
     table = gr.Dataframe(
         value=[],  # filled on load, for the logged-in page only
         headers=SOURCES_HEADERS,
@@ -237,9 +243,10 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
     gr.Markdown(
         f"**Add statements** — {', '.join(UPLOAD_TYPES)} files up to "
         f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of this "
-        "upload (leave empty to use what the file declares)."
+        "upload; leave it empty to use what each file declares (front matter), or add a "
+        '`statements.json` with them: `{"file.txt": {"organization": "…", "date": "2020"}}`.'
     )
-    files = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), label="Statement files")
+    files = gr.File(file_count="multiple", file_types=list(ACCEPTED), label="Statement files")
     with gr.Row():
         meta = [
             gr.Textbox("", label="Organization"),

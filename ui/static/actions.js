@@ -113,3 +113,15 @@ if (!window.__ragActions) {
   document.addEventListener('input', count, true);
   setInterval(count, 400);  // the box is also emptied and filled by the server
 }
+// On a narrow screen the conversations sidebar starts closed (it would cover the page);
+// its toggle opens it.
+if (!window.__ragNarrow && window.innerWidth <= 640) {
+  window.__ragNarrow = true;
+  const close = (tries) => {
+    const bar = document.querySelector('#rag-sidebar');
+    const toggle = bar && bar.querySelector('.toggle-button');
+    if (toggle && bar.classList.contains('open')) toggle.click();
+    else if (!toggle && tries > 0) setTimeout(() => close(tries - 1), 100);
+  };
+  close(30);
+}
