@@ -491,3 +491,41 @@ def test_usable_at_400_px(server: Server, browser: Any, screens: Path) -> None:
         page.screenshot(path=str(screens / "layout-400px-conversations.png"))
     finally:
         context.close()
+
+
+def test_conversations_are_per_user_with_auth(server: Server, browser: Any, tmp_path: Path) -> None:
+    logins = tmp_path / "logins"
+    logins.write_text("alice:alice-secret-1\nbob:bob-secret-22\n")
+    settings = server.services.settings.model_copy(update={"ui_auth": str(logins)})
+    demo = build_app(server.services, settings)
+    url = serve(demo, settings, port=free_port(), quiet=True)
+
+    def login(user: str, password: str) -> tuple[Any, Any]:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(url)
+        page.get_by_label("username").fill(user)
+        page.get_by_label("password").fill(password)
+        page.get_by_role("button", name="Login").click()
+        page.wait_for_selector("#rag-question textarea")
+        page.wait_for_selector("#rag-chips .rag-chips")
+        return context, page
+
+    try:
+        context, page = login("alice", "alice-secret-1")
+        _ask(page, "What is the Quds Force?")
+        page.wait_for_selector("#rag-conversations label")
+        context.close()
+        # alice on another browser sees her conversation; bob sees none of hers
+        context, page = login("alice", "alice-secret-1")
+        page.wait_for_selector("#rag-conversations label:has-text('What is the Quds Force?')")
+        context.close()
+        context, page = login("bob", "bob-secret-22")
+        page.wait_for_timeout(1000)
+        assert _listed(page) == []
+        context.close()
+        store = ConversationStore.under(settings.home)
+        assert [c.title for c in store.list("user:alice")] == ["What is the Quds Force?"]
+    finally:
+        demo.close()
