@@ -92,7 +92,7 @@ def wire(p: Page) -> None:
     # right after it (Gradio's default, "once", would drop it silently).
     answering = gr.on(triggers, h.respond, **chat, **limits, trigger_mode="always_last")
     answering.then(_idle, outputs=buttons, queue=False, **private)
-    example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False)
+    example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
     from_example = example.then(h.respond, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)
     # Stop cancels, then (once an update already on its way has landed) drops the
@@ -175,7 +175,11 @@ def wire(p: Page) -> None:
         api_name="upload",
         concurrency_limit=1,
         concurrency_id="ingest",
-    ).then(src.refresh_choices, outputs=[ask.author, tab.organization, tab.author, tab.remove])
+    ).then(
+        src.refresh_choices,
+        outputs=[ask.author, tab.organization, tab.author, tab.remove],
+        **private,
+    )
 
     p.api_trigger.click(
         h.chat_api,

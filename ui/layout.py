@@ -1,25 +1,20 @@
-"""The Gradio page: the Ask tab (chat, filters, citations, viewer), the Sources tab, the
-hidden parts of the ``/chat`` API, and the wiring of events to ``ui/handlers.py`` and
-``ui/sources.py``.
+"""The Gradio page: the Conversations sidebar, the Ask tab (chat, filter chips, question
+box with Stop, filters, citations, viewer), the Sources tab (table, delete, uploads) and
+the hidden parts of the ``/chat`` API. Its events are wired in ``ui/events.py``.
 
 Endpoints usable with ``gradio_client`` (besides the page itself):
 
-- ``/ask`` (question, statement_ids, organization, since, until, compare) returns exactly
-  ``Answer.to_json_dict()``, the ``rag ask --json`` object. Only the question is required.
-- ``/chat`` (same inputs, plus author) answers within the client's session, so
-  follow-ups use the earlier answers as history; returns the same object plus
-  ``resolved_question``. (The page's own chat is also saved as a conversation; the API
-  is not.)
+- ``/ask`` (question, statement_ids, organization, since, until, compare, author) returns
+  exactly ``Answer.to_json_dict()``, the ``rag ask --json`` object. Only the question is
+  required.
+- ``/chat`` (question, statement_ids, organization, author, since, until, compare,
+  use_llm) answers within the client's session, so follow-ups use the earlier answers as
+  history; returns the same object plus ``resolved_question``. (The page's own chat is
+  saved as a conversation; the API's is not.)
 - ``/upload`` (files, organization, author, date, title) ingests statement files.
 
-Concurrency: the chat, ``/chat`` and ``/ask`` events share one concurrency group, so at
-most ``RAG_UI_CONCURRENCY`` questions are answered at once across all users; the rest
-wait in the queue and see their position. Answering is CPU-bound (one embedding model
-and one Chroma client shared by every session). Ingesting uploads runs one at a time
-(``concurrency_limit=1``, plus the ingest file lock). Cheap events use the default.
-
-Nothing about the statements is placed in the page's initial config (choices, table):
-``demo.load`` fills them, so a login page reveals nothing.
+Nothing about the statements or the conversations is placed in the page's initial config
+(choices, table, list): the load event fills them, so a login page reveals nothing.
 """
 
 from __future__ import annotations
