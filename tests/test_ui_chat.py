@@ -16,6 +16,7 @@ import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
 from rag.embeddings import SentenceTransformerEmbedder
+from rag.errors import RagError
 from rag.models import RetrievalEvent, StatementMeta
 from rag.service import Services, build_services
 from rag.settings import Settings
@@ -32,6 +33,7 @@ ANSWERED = "#rag-chat .rag-answer:not(.rag-pending):not(.rag-streaming)"
 SEP_Q = "What does the SEP demand regarding US troops in Iraq?"
 FOLLOW_UP = "And what about the other statement?"
 SLOW = "slowly"  # questions with this word take ~10 s to start answering
+FAILS = "then fails"  # … and with these words, fail after ~2 s
 
 
 def free_port() -> int:
@@ -68,9 +70,11 @@ class Server:
 def _slow(stream: Any) -> Any:
     def slow_stream(question: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
         if SLOW in question:
-            for _ in range(50):
+            for _ in range(50 if FAILS not in question else 10):
                 time.sleep(0.2)
                 yield RetrievalEvent(passages=0, statement_ids=[])
+            if FAILS in question:
+                raise RagError("The statements are unavailable right now")
         yield from stream(question, *args, **kwargs)
 
     return slow_stream
@@ -528,3 +532,23 @@ def test_conversations_are_per_user_with_auth(server: Server, browser: Any, tmp_
         assert [c.title for c in store.list("user:alice")] == ["What is the Quds Force?"]
     finally:
         demo.close()
+
+
+def test_a_failed_question_never_overwrites_a_new_one(server: Server, page: Any) -> None:
+    _open(page, server.url)
+    page.fill("#rag-question textarea", f"Quds Force, {SLOW}, {FAILS}?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#rag-stop:visible")
+    page.fill("#rag-question textarea", "My next question")
+    page.wait_for_selector("text=The statements are unavailable right now")
+    page.wait_for_selector("#rag-send:visible")
+    page.wait_for_timeout(300)
+    assert page.input_value("#rag-question textarea") == "My next question"
+    assert page.locator("#rag-chat .rag-pending").count() == 0
+    # with the box left empty, the failed question comes back for another try
+    page.fill("#rag-question textarea", f"Soleimani, {SLOW}, {FAILS}?")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#rag-stop:visible")
+    page.wait_for_function(
+        "document.querySelector('#rag-question textarea').value.startsWith('Soleimani')"
+    )

@@ -25,6 +25,7 @@ from ui.history import KEEP, ConversationHandlers
 from ui.sources import SourceHandlers
 
 ANSWER_GROUP = "answer"
+RESTORE = "(failed, box) => (box && box.trim()) || !failed ? box : failed"
 SETTLE = "async (...values) => { await new Promise((r) => setTimeout(r, 400)); return values; }"
 _CONFIRM = "(id, ...rest) => [confirm({text}) ? id : '{keep}', ...rest]"
 
@@ -73,7 +74,7 @@ def wire(p: Page) -> None:
 
     fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.compare]
     turn_state = [conversation, edit_turn, p.browser_id]
-    saved = [conversation, p.conversations, edit_turn]
+    saved = [conversation, p.conversations, edit_turn, ask.failed]
     chat: dict[str, Any] = {
         "inputs": [ask.msg, ask.chatbot, answers, *turn_state, *fields, ask.use_llm],
         "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export, *saved],
@@ -92,6 +93,8 @@ def wire(p: Page) -> None:
     # right after it (Gradio's default, "once", would drop it silently).
     answering = gr.on(triggers, h.respond, **chat, **limits, trigger_mode="always_last")
     answering.then(_idle, outputs=buttons, queue=False, **private)
+    # a failed question comes back to the box, unless something new was typed meanwhile
+    ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)
     example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
     from_example = example.then(h.respond, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)

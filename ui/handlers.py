@@ -104,13 +104,14 @@ class ChatHandlers:
         finished answer is saved to the browser's (or user's) conversation.
 
         Yields (textbox, chatbot, answers, citations panel, export button, conversation
-        id, conversation list, edit turn).
+        id, conversation list, edit turn, failed question). A question that fails goes
+        back to the box only if nothing new was typed there meanwhile (``ui/events.py``).
         """
         skip = (gr.skip(),) * 3
         question = (message or "").strip()
         if not question:
             warn("Type a question first.")
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
             return
         history = list(answers or [])
         before = list(chat or [])
@@ -124,7 +125,7 @@ class ChatHandlers:
             {"role": "user", "content": html.user_message(question)},
             {"role": "assistant", "content": html.pending_message()},
         ]
-        yield "", [*pending], gr.skip(), gr.skip(), gr.skip(), *skip
+        yield "", [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, ""
         started = time.perf_counter()
         first_text = None
         text = ""
@@ -152,15 +153,15 @@ class ChatHandlers:
                 elif isinstance(event, DoneEvent):
                     answer = event.answer
                     continue
-                yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip
+                yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
         except RagError as exc:
             warn(for_web(exc))
-            yield question, list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip
+            yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
             return
         except Exception:  # a bug, not the user's doing: log it, keep the page usable
             logger.exception("answering %r failed", question)
             warn("Something went wrong while answering; the server log has details.")
-            yield question, list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip
+            yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
             return
         if answer is None:  # pragma: no cover - the answerer always ends with DoneEvent
             raise gr.Error("The answer did not complete")
@@ -176,7 +177,7 @@ class ChatHandlers:
         panel = html.citations_panel(answer, self.sources.texts(shown))
         export = gr.update(value=self.export(history), interactive=True)
         conversation, listed = self.save(request, browser_id, conversation, answer, edit_turn)
-        yield gr.skip(), [*pending], history, panel, export, conversation, listed, None
+        yield gr.skip(), [*pending], history, panel, export, conversation, listed, None, gr.skip()
 
     def save(
         self,

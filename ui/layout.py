@@ -59,6 +59,7 @@ class _AskTab:
     send: gr.Button
     stop: gr.Button
     chips: gr.HTML
+    failed: gr.Textbox
     examples: Examples
     statements: gr.Dropdown
     organization: gr.Dropdown
@@ -148,6 +149,8 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
                 ),
             )
             chips, msg, send, stop = _question_box(settings)
+            # the last question that failed (never shown): see ui/events.py
+            failed = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
             examples = gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Example questions")
             with gr.Accordion("Filters", open=False):
                 statements, organization, author, since, until = _filters()
@@ -179,6 +182,7 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
         send=send,
         stop=stop,
         chips=chips,
+        failed=failed,
         examples=examples,
         statements=statements,
         organization=organization,
