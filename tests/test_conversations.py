@@ -47,7 +47,7 @@ def test_answers_round_trip_as_typed_objects(store: ConversationStore, tmp_path:
     # a new store over the same file: what an app restart sees
     again = ConversationStore.under(tmp_path / "home")
     assert again.answers("browser:a", cid) == [first, second]
-    [info] = again.list("browser:a")
+    [info] = again.conversations("browser:a")
     assert info.title == "What is the Quds Force?" and info.turns == 2
     assert info.label.startswith("What is the Quds Force? · 20")
     assert (tmp_path / "home" / "conversations.sqlite3").exists()
@@ -55,25 +55,25 @@ def test_answers_round_trip_as_typed_objects(store: ConversationStore, tmp_path:
 
 def test_owners_see_only_their_own(store: ConversationStore) -> None:
     cid = store.create("user:alice", "Alice's question")
-    assert store.list("user:bob") == []
+    assert store.conversations("user:bob") == []
     with pytest.raises(RagError, match="no longer exists"):
         store.answers("user:bob", cid)
     with pytest.raises(RagError):
         store.delete("user:bob", cid)
-    assert len(store.list("user:alice")) == 1
+    assert len(store.conversations("user:alice")) == 1
 
 
 def test_rename_delete_and_list_order(store: ConversationStore) -> None:
     old = store.create("o", "first")
     new = store.create("o", "second")
     store.append("o", new, _answer("second"))
-    assert [c.id for c in store.list("o")] == [new, old]
+    assert [c.id for c in store.conversations("o")] == [new, old]
     store.rename("o", old, "  Renamed\nconversation  ")
     assert store.get("o", old).title == "Renamed conversation"  # type: ignore[union-attr]
     with pytest.raises(RagError, match="Type a name"):
         store.rename("o", old, "   ")
     store.delete("o", new)
-    assert [c.id for c in store.list("o")] == [old]
+    assert [c.id for c in store.conversations("o")] == [old]
 
 
 def test_one_verdict_per_answer_changeable(store: ConversationStore) -> None:
@@ -125,7 +125,7 @@ def test_safe_with_several_writers(store: ConversationStore) -> None:
     for t in threads:
         t.join()
     assert not errors
-    assert len(store.list("o")) == 21 and len(store.answers("o", cid)) == 20
+    assert len(store.conversations("o")) == 21 and len(store.answers("o", cid)) == 20
 
 
 def test_unwritable_home_is_a_one_line_error(tmp_path: Path) -> None:

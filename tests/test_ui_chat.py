@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -156,14 +158,10 @@ def _listed(page: Any) -> list[str]:
 def _owner(page: Any, store: ConversationStore) -> str:
     """The one browser owner with conversations (each test has a fresh browser)."""
     [label] = _listed(page)[:1] or [""]
-    for path_owner in {
-        row[0]
-        for row in __import__("sqlite3")
-        .connect(store.path)
-        .execute("SELECT owner FROM conversations")
-        .fetchall()
-    }:
-        if any(c.label == label for c in store.list(path_owner)):
+    with closing(sqlite3.connect(store.path)) as db:
+        owners = {row[0] for row in db.execute("SELECT owner FROM conversations")}
+    for path_owner in owners:
+        if any(c.label == label for c in store.conversations(path_owner)):
             return path_owner
     raise AssertionError("no owner found")
 
@@ -194,7 +192,7 @@ def test_conversations_survive_reload_and_restart(
     assert page.locator(ANSWERED).count() == 3
     store = ConversationStore.under(server.services.settings.home)
     owner = _owner(page, store)
-    [saved] = store.list(owner)
+    [saved] = store.conversations(owner)
     answers = store.answers(owner, saved.id)
     assert [a.question for a in answers] == ["What is the Quds Force?", SEP_Q, FOLLOW_UP]
     expected = server.services.answerer.answer(FOLLOW_UP, history=answers[:2])
@@ -225,7 +223,7 @@ def test_conversations_survive_reload_and_restart(
     page.click("#rag-forget")
     page.wait_for_function("document.querySelectorAll('#rag-conversations label').length === 1")
     page.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length === 0")
-    assert len(store.list(owner)) == 1
+    assert len(store.conversations(owner)) == 1
 
     other = context.browser.new_context()  # another browser sees none of them
     try:
@@ -272,7 +270,7 @@ def test_per_message_actions(server: Server, page: Any, screens: Path) -> None:
     _rating_buttons(page, 1, "Like").click()
     store = ConversationStore.under(server.services.settings.home)
     owner, deadline = _owner(page, store), time.time() + 10
-    [saved] = store.list(owner)
+    [saved] = store.conversations(owner)
     while time.time() < deadline:
         ratings = store.ratings(owner, saved.id)
         if [r.verdict for r in ratings] == [False, True]:
@@ -282,10 +280,19 @@ def test_per_message_actions(server: Server, page: Any, screens: Path) -> None:
         (False, "exactly the passage"),
         (True, None),
     ]
+    # the accordion's buttons rate the latest answer, and its thumbs show it
+    page.click("text=👎 Not helpful")
+    page.wait_for_function(
+        "document.querySelectorAll(\"#rag-chat button[aria-label='Disliked']\").length === 2"
+    )
+    deadline = time.time() + 10
+    while time.time() < deadline and store.ratings(owner, saved.id)[1].verdict is not False:
+        time.sleep(0.2)
+    assert [r.verdict for r in store.ratings(owner, saved.id)] == [False, False]
     feedback = server.services.settings.feedback_path.read_text().splitlines()
     lines = [json.loads(line) for line in feedback]
     keyed = {r["answer_key"]: r["helpful"] for r in lines if r.get("answer_key")}  # last wins
-    assert keyed == {f"{saved.id}:0": False, f"{saved.id}:1": True}
+    assert keyed == {f"{saved.id}:0": False, f"{saved.id}:1": False}
     page.locator("#rag-chat .rag-answer").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screens / "message-actions.png"))
 
@@ -529,7 +536,7 @@ def test_conversations_are_per_user_with_auth(server: Server, browser: Any, tmp_
         assert _listed(page) == []
         context.close()
         store = ConversationStore.under(settings.home)
-        assert [c.title for c in store.list("user:alice")] == ["What is the Quds Force?"]
+        assert [c.title for c in store.conversations("user:alice")] == ["What is the Quds Force?"]
     finally:
         demo.close()
 

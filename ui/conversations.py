@@ -125,7 +125,7 @@ class ConversationStore:
             )
         return cid
 
-    def list(self, owner: str) -> list[ConversationInfo]:
+    def conversations(self, owner: str) -> list[ConversationInfo]:
         """The owner's conversations, most recently changed first."""
         with self._db() as db:
             rows = db.execute(
@@ -137,7 +137,15 @@ class ConversationStore:
         return [ConversationInfo(*row) for row in rows]
 
     def get(self, owner: str, cid: str) -> ConversationInfo | None:
-        return next((c for c in self.list(owner) if c.id == cid), None)
+        """One of the owner's conversations, or None (another owner's, or deleted)."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT c.id, c.title, c.created, c.updated, COUNT(t.turn) FROM conversations c "
+                "LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.owner = ? AND c.id = ? "
+                "GROUP BY c.id",
+                (owner, cid),
+            ).fetchone()
+        return ConversationInfo(*row) if row else None
 
     def _owned(self, db: sqlite3.Connection, owner: str, cid: str) -> None:
         row = db.execute(

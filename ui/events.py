@@ -119,7 +119,7 @@ def wire(p: Page) -> None:
     rating = [answers, ask.comment, conversation, p.browser_id]
     ask.chatbot.like(h.like, rating, [ask.comment], **private)
     for button, verdict in ((ask.helpful, True), (ask.unhelpful, False)):
-        button.click(partial(h.feedback, verdict), rating, [ask.comment], **private)
+        button.click(partial(h.feedback, verdict), rating, [ask.comment, ask.chatbot], **private)
 
     # filter chips (shown with the Filters closed) and edit-and-resend
     watched = [*fields, edit_turn]

@@ -33,7 +33,7 @@ from ui.conversations import ConversationStore
 from ui.downloads import ExportFolder
 from ui.export import conversation_markdown
 from ui.feedback import record_feedback
-from ui.history import DISLIKE, LIKE, choices, owner_of
+from ui.history import DISLIKE, LIKE, choices, feedback_values, owner_of
 from ui.sources import SourceHandlers
 from ui.toasts import for_web, info, warn
 
@@ -305,14 +305,23 @@ class ChatHandlers:
         conversation: str | None = None,
         browser_id: str | None = None,
         request: gr.Request | None = None,
-    ) -> str:
-        """The accordion's buttons: rate the latest answer."""
+    ) -> tuple[str, Any]:
+        """The accordion's buttons: rate the latest answer (its 👍/👎 then show it).
+        Returns (comment box, chatbot)."""
         if not answers:
             warn("Ask a question first, then rate the answer.")
-            return comment
-        return self._rate(
+            return comment, gr.skip()
+        left = self._rate(
             len(answers) - 1, helpful, answers, comment, conversation, browser_id, request
         )
+        owner = owner_of(request, browser_id)
+        if not (owner and conversation):
+            return left, gr.skip()
+        try:
+            ratings = self.conversations.ratings(owner, conversation)
+        except RagError:
+            return left, gr.skip()
+        return left, gr.update(feedback_value=feedback_values(ratings))
 
     def like(
         self,

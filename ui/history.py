@@ -71,7 +71,7 @@ def feedback_values(ratings: Sequence[Rating]) -> list[str | None]:
 
 
 def choices(store: ConversationStore, owner: str | None) -> list[tuple[str, str]]:
-    return [(c.label, c.id) for c in store.list(owner)] if owner else []
+    return [(c.label, c.id) for c in store.conversations(owner)] if owner else []
 
 
 class ConversationHandlers:
