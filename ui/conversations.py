@@ -125,27 +125,24 @@ class ConversationStore:
             )
         return cid
 
-    def conversations(self, owner: str) -> list[ConversationInfo]:
-        """The owner's conversations, most recently changed first."""
+    def _infos(self, where: str, args: tuple[object, ...]) -> list[ConversationInfo]:
         with self._db() as db:
             rows = db.execute(
                 "SELECT c.id, c.title, c.created, c.updated, COUNT(t.turn) FROM conversations c "
-                "LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.owner = ? "
+                f"LEFT JOIN turns t ON t.conversation_id = c.id WHERE {where} "
                 "GROUP BY c.id ORDER BY c.updated DESC LIMIT ?",
-                (owner, MAX_LISTED),
+                (*args, MAX_LISTED),
             ).fetchall()
         return [ConversationInfo(*row) for row in rows]
 
+    def conversations(self, owner: str) -> list[ConversationInfo]:
+        """The owner's conversations, most recently changed first."""
+        return self._infos("c.owner = ?", (owner,))
+
     def get(self, owner: str, cid: str) -> ConversationInfo | None:
         """One of the owner's conversations, or None (another owner's, or deleted)."""
-        with self._db() as db:
-            row = db.execute(
-                "SELECT c.id, c.title, c.created, c.updated, COUNT(t.turn) FROM conversations c "
-                "LEFT JOIN turns t ON t.conversation_id = c.id WHERE c.owner = ? AND c.id = ? "
-                "GROUP BY c.id",
-                (owner, cid),
-            ).fetchone()
-        return ConversationInfo(*row) if row else None
+        found = self._infos("c.owner = ? AND c.id = ?", (owner, cid))
+        return found[0] if found else None
 
     def _owned(self, db: sqlite3.Connection, owner: str, cid: str) -> None:
         row = db.execute(
