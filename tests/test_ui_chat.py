@@ -563,3 +563,23 @@ def test_a_failed_question_never_overwrites_a_new_one(server: Server, page: Any)
     page.wait_for_function(
         "document.querySelector('#rag-question textarea').value.startsWith('Soleimani')"
     )
+
+
+def test_deep_link_keeps_the_page_header(server: Server, page: Any) -> None:
+    text = server.services.store.statement(SWP).text or ""
+    start = text.index("He became the leader")
+    _open(page, f"{server.url}?statement={SWP}&start={start}&end={start + 40}")
+    page.wait_for_selector("#rag-viewer mark.rag-cited")
+    page.wait_for_timeout(300)
+    state = page.evaluate(
+        """() => { const h = [...document.querySelectorAll('h2')]
+                     .find((e) => e.innerText.includes('Statements Q&A'));
+                   const box = document.querySelector('#rag-viewer .rag-viewer-text');
+                   const m = document.querySelector('#rag-viewer mark.rag-cited');
+                   const b = box.getBoundingClientRect(), r = m.getBoundingClientRect();
+                   return {header: h.getBoundingClientRect().top, scrolled: box.scrollTop,
+                           inBox: r.top >= b.top && r.bottom <= b.bottom,
+                           inWindow: r.top >= 0 && r.bottom <= innerHeight}; }"""
+    )
+    assert state["header"] >= 0  # the page's header is still on screen
+    assert state["scrolled"] > 0 and state["inBox"] and state["inWindow"]
