@@ -130,10 +130,13 @@ def ingest(
     """Load statements into the store (incremental: unchanged files are not rewritten)."""
     from rich.progress import Progress
 
+    from ingest.metadata import check_date
     from ingest.pipeline import Ingestor, ingest_lock
     from rag.service import build_services
 
     settings = _settings()
+    with _edge():  # an invalid --date is refused before anything runs
+        date = check_date(date)
     overrides = StatementMeta(
         organization=organization, author=author, date=date, title=title, source=source
     )
