@@ -64,15 +64,9 @@ QUESTIONS = [
 OUT_OF_CORPUS = [
     "What is the capital of France?",
     "How do I bake a loaf of sourdough bread?",
-    pytest.param(
-        "What is the statements' climate change policy?",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="known weakness: 'policy' matches SEP ¶7 'This is the policy that is being "
-            "peddled…' while 'climate change' is absent from the corpus; without an LLM the "
-            "evidence score cannot tell a shared generic word from the topic",
-        ),
-    ),
+    # was a known weakness (xfail): "policy" matched a generic sentence; the cross-encoder's
+    # floor now tells the shared word from the topic
+    "What is the statements' climate change policy?",
     "What do the statements say about climate change?",
     "Who wrote Hamlet?",
 ]
@@ -400,7 +394,9 @@ def test_answer_carries_its_structure(bundled: Services) -> None:
     assert filtered.abstained and filtered.groups == []
     assert filtered.scope == "organization SEP"
     named = bundled.answerer.answer("What does the SWP say about the Quds Force?")
-    assert named.scope is not None and named.scope.startswith("Socialist Workers Party")
+    assert named.scope is not None and named.scope.startswith(
+        "Naomi Craine, Socialist Workers Party"
+    )
 
 
 def test_compare_flag_and_statement_that_does_not_address(bundled: Services) -> None:
