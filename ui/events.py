@@ -26,6 +26,14 @@ from ui.sources import SourceHandlers
 
 ANSWER_GROUP = "answer"
 RESTORE = "(failed, box) => (box && box.trim()) || !failed ? box : failed"
+# The question box is emptied in the page the moment a question is sent, not by the
+# server's first update: that one can land after the user has started typing the next
+# question, and would wipe it.
+CLEAR_BOX = (
+    "(...values) => { const box = document.querySelector('#rag-question textarea');"
+    " if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }"
+    " return values; }"
+)
 SETTLE = "async (...values) => { await new Promise((r) => setTimeout(r, 400)); return values; }"
 _CONFIRM = "(id, ...rest) => [confirm({text}) ? id : '{keep}', ...rest]"
 
@@ -91,7 +99,9 @@ def wire(p: Page) -> None:
     gr.on(triggers, _working, outputs=buttons, queue=False, **private)
     # "always_last": a question sent while the previous answer is still finishing runs
     # right after it (Gradio's default, "once", would drop it silently).
-    answering = gr.on(triggers, h.respond, **chat, **limits, trigger_mode="always_last")
+    answering = gr.on(
+        triggers, h.respond, js=CLEAR_BOX, **chat, **limits, trigger_mode="always_last"
+    )
     answering.then(_idle, outputs=buttons, queue=False, **private)
     # a failed question comes back to the box, unless something new was typed meanwhile
     ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)

@@ -125,7 +125,8 @@ class ChatHandlers:
             {"role": "user", "content": html.user_message(question)},
             {"role": "assistant", "content": html.pending_message()},
         ]
-        yield "", [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, ""
+        # the box was emptied in the page when the question was sent (events.CLEAR_BOX)
+        yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, ""
         started = time.perf_counter()
         first_text = None
         text = ""
