@@ -50,6 +50,14 @@ def org_matches(organization: str | None, wanted: str) -> bool:
     return org == want or org.startswith(want) or _initials(organization) == want
 
 
+def author_matches(author: str | None, wanted: str) -> bool:
+    """Case-insensitive match on the full name, its surname, or a prefix of the name."""
+    if not author:
+        return False
+    name, want = author.lower(), " ".join(wanted.split()).lower()
+    return name == want or name.startswith(want) or name.split()[-1] == want
+
+
 class Catalog:
     """Current statements and keyword index, rebuilt only when the store changes."""
 
@@ -151,6 +159,16 @@ class Catalog:
                     else "no statement has one",
                 )
             chosen = [s for s in chosen if org_matches(s.organization, filters.organization)]
+        if filters.author:
+            authors = sorted({s.author for s in snap.statements.values() if s.author})
+            if not any(author_matches(a, filters.author) for a in authors):
+                raise InvalidFilterError(
+                    f"Unknown author: {echo(filters.author)}",
+                    hint=f"known: {shorten_list(authors, 10, '; ')}"
+                    if authors
+                    else "no statement has one",
+                )
+            chosen = [s for s in chosen if author_matches(s.author, filters.author)]
         if filters.since or filters.until:
             for value in (filters.since, filters.until):
                 if value:
@@ -167,6 +185,8 @@ def describe(filters: Filters) -> str:
         parts.append("statement " + shorten_list(filters.statement_ids))
     if filters.organization:
         parts.append(f"organization {shorten(filters.organization)}")
+    if filters.author:
+        parts.append(f"author {shorten(filters.author)}")
     if filters.since:
         parts.append(f"since {shorten(filters.since)}")
     if filters.until:

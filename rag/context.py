@@ -25,6 +25,7 @@ class RequestContext:
     snapshot: Snapshot
     texts: dict[str, str] = field(default_factory=dict)  # statement id -> clean text read
     vectors: dict[str, np.ndarray] = field(default_factory=dict)  # text -> query vector
+    terms: dict[str, dict[str, float]] = field(default_factory=dict)  # text -> weighted terms
     timings: dict[str, float] = field(default_factory=dict)  # stage -> milliseconds
     started: float = field(default_factory=time.perf_counter)
 

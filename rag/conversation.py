@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from rag.models import Answer, Statement
+from rag.rewrite import topic_of
 from rag.sentences import content_terms
+from rag.speakers import Speaker, find_speakers, without_names
 
 _FOLLOWUP_START = re.compile(
     r"^\s*(and|but|also|so|then|what about|how about|what else|who said|which one|is that|"
@@ -29,7 +30,8 @@ _ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 _OTHER = re.compile(
-    r"\b(?:the\s+)?other\s+(?:statement|one|party|organi[sz]ation|group|text|side|document)s?\b",
+    r"\b(?:the\s+)?other\s+(?:statement|one|party|organi[sz]ation|group|text|side|document|"
+    r"candidate|speaker|person|speech)s?\b",
     re.IGNORECASE,
 )
 _LEAD = re.compile(r"^\s*(?:and|but|also|so|then)?\s*(?:what|how)\s+about\s+", re.IGNORECASE)
@@ -51,90 +53,73 @@ class Resolution:
     ignore_terms: frozenset[str] = frozenset()
 
 
-@lru_cache(maxsize=4096)
-def _org_patterns(organization: str | None) -> tuple[re.Pattern[str], ...]:
-    """Ways a question names an organization: full name or initials (upper case, e.g.
-    SWP); possessive 's included. Compiled once per organization."""
-    if not organization:
-        return ()
-    patterns = [re.compile(rf"\b(?:the\s+)?{re.escape(organization)}(?:['’]s)?\b", re.I)]
-    initials = "".join(w[0] for w in organization.split() if w[:1].isalpha())
-    if len(initials) >= 2:
-        patterns.append(re.compile(rf"\b(?:the\s+)?{re.escape(initials.upper())}(?:['’]s)?\b"))
-    return tuple(patterns)
+def _names_removed(question: str, speakers: Sequence[Speaker]) -> str:
+    """The topic: without a frame such as "What does <speaker> say about". A question
+    about the speaker themselves ("What office was Naomi Craine running for?") keeps the
+    name for the embedding; its words are never keyword evidence (``ignore_terms``)."""
+    if not speakers:
+        return question
+    blanked = " ".join(without_names(question, speakers).split())
+    topic = topic_of(blanked)
+    return topic if topic != blanked else question
 
 
-@lru_cache(maxsize=4096)
-def _author_pattern(author: str) -> re.Pattern[str]:
-    return re.compile(rf"\b{re.escape(author)}\b", re.I)
+def _topic(answer: Answer, statements: Sequence[Statement]) -> str:
+    """What the previous turn was about: its topic without the speakers it named."""
+    question = answer.resolved_question or answer.question
+    return _names_removed(question, find_speakers(question, statements))
 
 
-def _mentions(question: str, organization: str | None, author: str | None) -> bool:
-    if any(p.search(question) for p in _org_patterns(organization)):
-        return True
-    return bool(author and _author_pattern(author).search(question))
+_ENTITY = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w'’-]+")
 
 
-def mentioned_statements(question: str, statements: Sequence[Statement]) -> list[str]:
-    """Statements whose organization (full name or initials) or author the question names."""
-    seen: dict[tuple[str | None, str | None], bool] = {}  # thousands of statements, few names
-    named = []
-    for s in statements:
-        key = (s.organization, s.author)
-        if key not in seen:
-            seen[key] = _mentions(question, *key)
-        if seen[key]:
-            named.append(s.statement_id)
-    return named
-
-
-def organization_terms(question: str, statements: Sequence[Statement]) -> frozenset[str]:
-    """Keyword terms of the organization names the question uses."""
-    terms: set[str] = set()
-    for organization in dict.fromkeys(s.organization for s in statements):
-        for pattern in _org_patterns(organization):
-            for match in pattern.finditer(question):
-                terms.update(content_terms(match.group()))
-    return frozenset(terms)
-
-
-def _topic(answer: Answer) -> str:
-    return answer.resolved_question or answer.question
+def _without_entities(text: str) -> str:
+    """``text`` without its capitalised names (a new name replaces them)."""
+    return " ".join(_ENTITY.sub(" ", text).split())
 
 
 def resolve(
     question: str, history: Sequence[Answer], statements: Sequence[Statement]
 ) -> Resolution:
     """Read ``question`` in the light of the last answer in ``history``."""
-    named = mentioned_statements(question, statements)
+    speakers = find_speakers(question, statements)
+    named = list(dict.fromkeys(sid for s in speakers for sid in s.statement_ids))
     narrowed = named if named and len(named) < len(statements) else None
-    ignore = organization_terms(question, statements) if named else frozenset()
+    ignore = frozenset(
+        t for s in speakers for a, b in s.spans for t in content_terms(question[a:b])
+    )
+    topic_here = _names_removed(question, speakers)
     if not history:
-        return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
+        return Resolution(question, topic_here, scope=narrowed, ignore_terms=ignore)
     previous = history[-1]
-    terms = [t for t in content_terms(question) if t not in ignore]
-    names = [w for w in _WORD.findall(question)[1:] if w[0].isupper()]
+    terms = [t for t in content_terms(topic_here) if t not in ignore]
+    names = [w for w in _WORD.findall(topic_here)[1:] if w[0].isupper()]
     short = len(terms) <= 2 and not names  # "How many were killed?" but not "What is Hezbollah?"
     followup = bool(_FOLLOWUP_START.match(question) or _ANAPHORA.search(question) or short)
     if not followup:
-        return Resolution(question, question, scope=narrowed, ignore_terms=ignore)
-    topic = _topic(previous)
+        return Resolution(question, topic_here, scope=narrowed, ignore_terms=ignore)
+    topic = _topic(previous, statements)
     cited = list(dict.fromkeys(c.statement_id for c in previous.citations))
     if _OTHER.search(question):
-        rest = _LEAD.sub("", _OTHER.sub("", question)).strip(" ?.!,")
+        rest = _LEAD.sub("", _OTHER.sub("", topic_here)).strip(" ?.!,")
         others = [s.statement_id for s in statements if s.statement_id not in cited]
         text = f"{topic} {rest}".strip() if len(content_terms(rest)) else topic
         return Resolution(question, text, context_text=topic, scope=others or None)
     if named and len(terms) <= 1:
         return Resolution(question, topic, context_text=topic, scope=named, ignore_terms=ignore)
     if _LEAD.match(question):
-        rest = _LEAD.sub("", question).strip(" ?.!,")
+        rest = _LEAD.sub("", without_names(question, speakers)).strip(" ?.!,")
+        base = _without_entities(topic) if _ENTITY.search(" " + rest) else topic
         return Resolution(
-            question, f"{rest} {topic}", context_text=topic, scope=narrowed, ignore_terms=ignore
+            question,
+            f"{rest} {base}".strip(),
+            context_text=topic,
+            scope=narrowed,
+            ignore_terms=ignore,
         )
     return Resolution(
         question,
-        question,
+        topic_here,
         context_text=topic,
         scope=narrowed,
         boosts={sid: BOOST for sid in cited},

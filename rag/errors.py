@@ -73,3 +73,7 @@ class IngestLockedError(RagError):
 
 class LLMError(RagError):
     """The optional chat model failed or timed out."""
+
+
+class RerankerError(RagError):
+    """The configured cross-encoder cannot be found or loaded."""

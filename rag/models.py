@@ -10,6 +10,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def speaker_label(
+    author: str | None, organization: str | None, fallback: str, date: str | None
+) -> str:
+    """Who said it and when: the person and their organization when both are known (many
+    speakers share one party), else whichever is known, else ``fallback``."""
+    who = ", ".join(p for p in (author, organization) if p) or fallback
+    return f"{who}, {date}" if date else who
+
+
 class StatementMeta(BaseModel):
     """What is known about a statement besides its text. Missing stays ``None``."""
 
@@ -32,9 +41,10 @@ class Statement(StatementMeta):
 
     @property
     def label(self) -> str:
-        """Who said it and when, e.g. ``Socialist Workers Party, 2020-01-03``."""
-        who = self.organization or self.author or self.title or self.statement_id
-        return f"{who}, {self.date}" if self.date else who
+        """Who said it and when, e.g. ``Naomi Craine, Socialist Workers Party, 2020-01-03``."""
+        return speaker_label(
+            self.author, self.organization, self.title or self.statement_id, self.date
+        )
 
 
 class Passage(BaseModel):
@@ -81,8 +91,9 @@ class Citation(BaseModel):
 
     @property
     def label(self) -> str:
-        who = self.organization or self.author or self.title or self.statement_id
-        return f"{who}, {self.date}" if self.date else who
+        return speaker_label(
+            self.author, self.organization, self.title or self.statement_id, self.date
+        )
 
     @classmethod
     def of(

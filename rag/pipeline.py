@@ -30,6 +30,7 @@ from rag.models import (
 )
 from rag.plan import Planner, clean_question
 from rag.policy import ScoringPolicy
+from rag.rerank import Reranker, RerankStage
 from rag.retrieve import Retriever, restrict
 from rag.score import ScoredSentence, Scorer
 from rag.select import QuoteSpan, Selector
@@ -71,6 +72,7 @@ class Answerer:
         embedder: Embedder,
         catalog: Catalog,
         llm: LLMAnswerer | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -83,6 +85,7 @@ class Answerer:
         self.retriever = Retriever(store, self.policy)
         self.selector = Selector(self.policy)
         self.scorer = Scorer(lambda text: self.embedder.embed_query(text), self.texts, self.policy)
+        self.reranker = RerankStage(reranker, self.policy)
 
     # -- public ------------------------------------------------------------------
 
@@ -168,13 +171,14 @@ class Answerer:
         return RequestContext(plan, self.catalog.snapshot(), started=started)
 
     def _find(
-        self, ctx: RequestContext, ids: list[str] | None, k: int, text: str
+        self, ctx: RequestContext, ids: list[str] | None, k: int, text: str, rerank: int
     ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
         """Retrieve the top ``k`` passages for ``text`` within ``ids`` and score their
         sentences, best first."""
         snap = ctx.snapshot
         with ctx.timed("embed"):
             queries = self.scorer.queries(ctx, text)
+            ctx.terms[text] = queries[0][0].terms
         with ctx.timed("retrieve"):
             candidates = self.retriever.run(
                 text, queries[0][0].vector, snap, ids, k, ctx.plan.resolution.ignore_terms
@@ -182,13 +186,15 @@ class Answerer:
             self.texts.load(ctx, {p.passage.statement_id for p, _ in candidates})
         with ctx.timed("score"):
             scored = self.scorer.run(ctx, queries, candidates, text)
+        with ctx.timed("rerank"):
+            scored = self.reranker.run(text, scored, ctx.texts, rerank)
         return scored, {p.passage.passage_id: p for p, _ in candidates}
 
     def _single(self, ctx: RequestContext, k: int | None) -> Found:
         ids = restrict(ctx.plan.scope, ctx.snapshot)
         k = k or self.policy.passages_k
-        scored, stored = self._find(ctx, ids, k, ctx.plan.retrieval_text)
-        spans = self.selector.run(scored, stored)
+        scored, stored = self._find(ctx, ids, k, ctx.plan.retrieval_text, self.policy.rerank_top)
+        spans = self.selector.run(scored, stored, terms=ctx.terms.get(ctx.plan.retrieval_text))
         return Found(spans, stored, scored)
 
     def _compare(self, ctx: RequestContext, k: int | None) -> Found:
@@ -198,10 +204,14 @@ class Answerer:
         found = Found()
         per = max(2, (k or self.policy.passages_k) // 2)
         for statement in self._compared(ctx, topic):
-            scored, stored = self._find(ctx, [statement.statement_id], per, topic)
+            scored, stored = self._find(
+                ctx, [statement.statement_id], per, topic, self.policy.rerank_top_compare
+            )
             found.passages.update(stored)
             found.scored.extend(scored)
-            picked = self.selector.run(scored, stored, self.policy.compare_per_statement)
+            picked = self.selector.run(
+                scored, stored, self.policy.compare_per_statement, ctx.terms.get(topic)
+            )
             if picked:
                 found.spans.extend(picked)
             else:

@@ -6,9 +6,21 @@ Built once from ``Settings``; the stages read it instead of module constants, so
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from rag.settings import Settings
+
+FITTED_PATH = Path(__file__).parent / "data" / "fitted_policy.json"
+
+
+@lru_cache(maxsize=1)
+def fitted() -> dict[str, float]:
+    """The numbers fitted on the dev halves of the eval sets (``evals/fit_policy.py``)."""
+    data = json.loads(FITTED_PATH.read_text(encoding="utf-8"))
+    return {k: float(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
 @dataclass(frozen=True)
@@ -43,12 +55,32 @@ class ScoringPolicy:
     # comparisons: at most this many statements, this many quotes each
     compare_max_statements: int = 12
     compare_per_statement: int = 2
+    # rerank: the cross-encoder reads the best few sentences (fewer per compared statement);
+    # its sigmoid adds rerank_weight to their score, and when none of them reaches
+    # rerank_floor (a logit) the statements do not address the question
+    rerank_top: int = 8
+    rerank_top_compare: int = (
+        0  # comparisons: topics are short phrases, the floor was not fitted on them
+    )
+    rerank_weight: float = 0.0
+    rerank_floor: float = float("-inf")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ScoringPolicy:
+        numbers = fitted()
+        weight = settings.rerank_weight
+        floor = settings.rerank_floor
         return cls(
+            rerank_top=int(numbers.get("rerank_top", cls.rerank_top)),
+            rerank_weight=numbers["rerank_weight"] if weight is None else weight,
+            rerank_floor=numbers["rerank_floor"] if floor is None else floor,
             min_score=settings.min_score,
-            relative_cutoff=settings.relative_cutoff,
+            relative_cutoff=(
+                numbers.get("relative_cutoff", cls.relative_cutoff)
+                if settings.relative_cutoff is None
+                else settings.relative_cutoff
+            ),
+            relative_evidence=numbers.get("relative_evidence", cls.relative_evidence),
             max_quotes=settings.max_quotes,
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,

@@ -53,6 +53,7 @@ class SentenceFeatures:
     prior: float  # its passage's fused retrieval rank, 0..1 (1: the best passage)
     boost: float = 0.0  # a follow-up's preference for the statements just cited
     penalty: float = 1.0  # < 1 when the question names someone absent from the scope
+    cross: float | None = None  # the cross-encoder's logit, for the few it reads (rerank)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,10 @@ class Scorer:
             (score_sentences(query, candidates, ctx.texts, self.policy, boosts), weight)
             for query, weight in queries
         ]
-        unknown = self.unknown_entities(ctx, text)
+        # names are read in the question as asked (its topic may start with one); a
+        # follow-up's are in the text it was resolved to
+        asked_in = text if ctx.plan.resolution.context_text else ctx.plan.question
+        unknown = self.unknown_entities(ctx, asked_in)
         return combine(rankings, self.policy.unknown_entity_penalty if unknown else 1.0)
 
     def unknown_entities(self, ctx: RequestContext, question: str) -> list[str]:

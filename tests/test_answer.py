@@ -64,15 +64,9 @@ QUESTIONS = [
 OUT_OF_CORPUS = [
     "What is the capital of France?",
     "How do I bake a loaf of sourdough bread?",
-    pytest.param(
-        "What is the statements' climate change policy?",
-        marks=pytest.mark.xfail(
-            strict=False,
-            reason="known weakness: 'policy' matches SEP ¶7 'This is the policy that is being "
-            "peddled…' while 'climate change' is absent from the corpus; without an LLM the "
-            "evidence score cannot tell a shared generic word from the topic",
-        ),
-    ),
+    # was a known weakness (xfail): "policy" matched a generic sentence; the cross-encoder's
+    # floor now tells the shared word from the topic
+    "What is the statements' climate change policy?",
     "What do the statements say about climate change?",
     "Who wrote Hamlet?",
 ]
@@ -168,7 +162,7 @@ def test_in_corpus_question_does_not_abstain(bundled: Services) -> None:
         "He became the leader of the reactionary Revolutionary Guards' international Quds Force."
     )
     assert answer.citations[0].paragraph == 7
-    assert answer.answer.startswith("Socialist Workers Party, 2020-01-03")
+    assert answer.answer.startswith("Naomi Craine, Socialist Workers Party, 2020-01-03")
 
 
 # -- names and numbers ---------------------------------------------------------------
@@ -370,7 +364,7 @@ def test_compare_groups_quotes_per_statement(bundled: Services) -> None:
         assert "Democrat" in c.quote, c.quote
     # each group is headed by who said it and when
     sep_at = answer.answer.index("Socialist Equality Party, 2004")
-    swp_at = answer.answer.index("Socialist Workers Party, 2020-01-03")
+    swp_at = answer.answer.index("Naomi Craine, Socialist Workers Party, 2020-01-03")
     first_sep = answer.answer.index(
         next(c.quote for c in answer.citations if c.statement_id == SEP)
     )
@@ -389,7 +383,7 @@ def test_answer_carries_its_structure(bundled: Services) -> None:
     )
     assert [n for g in compared.groups for n in g.citations] == [c.n for c in compared.citations]
     labels = {g.statement_id: g.label for g in compared.groups}
-    assert labels[SWP] == "Socialist Workers Party, 2020-01-03"
+    assert labels[SWP] == "Naomi Craine, Socialist Workers Party, 2020-01-03"
     assert compared.scope == "all 2 statements"
 
     plain = bundled.answerer.answer("What is the Quds Force?")
@@ -400,7 +394,9 @@ def test_answer_carries_its_structure(bundled: Services) -> None:
     assert filtered.abstained and filtered.groups == []
     assert filtered.scope == "organization SEP"
     named = bundled.answerer.answer("What does the SWP say about the Quds Force?")
-    assert named.scope is not None and named.scope.startswith("Socialist Workers Party")
+    assert named.scope is not None and named.scope.startswith(
+        "Naomi Craine, Socialist Workers Party"
+    )
 
 
 def test_compare_flag_and_statement_that_does_not_address(bundled: Services) -> None:

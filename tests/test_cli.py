@@ -166,7 +166,8 @@ def test_ingest_twice_then_sources_and_show(tmp_path: Path, bundled: Services) -
 
     readable = rag(home, "show", SWP)
     assert readable.exit_code == 0
-    assert readable.stdout.startswith("Socialist Workers Party, 2020-01-03 — For the immediate")
+    swp = "Naomi Craine, Socialist Workers Party, 2020-01-03"
+    assert readable.stdout.startswith(f"{swp} — For the immediate")
     assert "He became the leader of the reactionary Revolutionary Guards'" in readable.stdout
 
 
@@ -308,9 +309,10 @@ def test_ask_readable(home: Path) -> None:
     result = rag(home, "ask", "What is the Quds Force?")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("Socialist Workers Party, 2020-01-03")
+    assert lines[0].startswith("Naomi Craine, Socialist Workers Party, 2020-01-03")
     assert any(line.startswith("“He became the leader") and line.endswith("[1]") for line in lines)
-    assert any(line.startswith("[1] Socialist Workers Party, 2020-01-03, ¶7") for line in lines)
+    swp = "Naomi Craine, Socialist Workers Party, 2020-01-03"
+    assert any(line.startswith(f"[1] {swp}, ¶7") for line in lines)
 
     abstained = rag(home, "ask", "Who wrote Hamlet?").stdout
     assert "don't address" in abstained
@@ -410,3 +412,11 @@ def test_every_json_option_has_help(command: str) -> None:
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if "--json" in line)
     assert line.split("--json", 1)[1].strip(), line
+
+
+def test_ingest_refuses_an_invalid_date_before_anything_runs(tmp_path: Path) -> None:
+    """`--date yesterday` was stored, and the UI then rejected it (issue 15)."""
+    result = rag(tmp_path / "home", "ingest", str(tmp_path), "--date", "yesterday")
+    assert result.exit_code != 0
+    assert "Not a date" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "home" / "chroma").exists()

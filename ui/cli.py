@@ -130,10 +130,13 @@ def ingest(
     """Load statements into the store (incremental: unchanged files are not rewritten)."""
     from rich.progress import Progress
 
+    from ingest.metadata import check_date
     from ingest.pipeline import Ingestor, ingest_lock
     from rag.service import build_services
 
     settings = _settings()
+    with _edge():  # an invalid --date is refused before anything runs
+        date = check_date(date)
     overrides = StatementMeta(
         organization=organization, author=author, date=date, title=title, source=source
     )
@@ -253,6 +256,7 @@ def ask(
         list[str] | None, typer.Option("--statement", help="Only this statement id (repeatable).")
     ] = None,
     organization: Annotated[str | None, typer.Option(help="Only this organization.")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author.")] = None,
     since: Annotated[str | None, typer.Option(help="Only statements dated on/after.")] = None,
     until: Annotated[str | None, typer.Option(help="Only statements dated on/before.")] = None,
     compare: Annotated[bool, typer.Option(help="Group quotes per statement.")] = False,
@@ -270,7 +274,11 @@ def ask(
         raise _fail("give either a question or --batch FILE, not both")
     settings = _settings()
     filters = Filters(
-        statement_ids=statement or [], organization=organization, since=since, until=until
+        statement_ids=statement or [],
+        organization=organization,
+        author=author,
+        since=since,
+        until=until,
     )
     if llm and not settings.llm:
         raise _fail("--llm needs a chat model: set RAG_LLM (see the README)")

@@ -22,10 +22,15 @@ MAX_COMMENT_CHARS = 2000
 _LOCK = threading.Lock()
 
 
-def feedback_record(answer: Answer, helpful: bool, comment: str | None = None) -> dict[str, Any]:
-    """What is stored for one rating: the question, the answer's citations, the verdict."""
+def feedback_record(
+    answer: Answer, helpful: bool, comment: str | None = None, key: str | None = None
+) -> dict[str, Any]:
+    """What is stored for one rating: the question, the answer's citations, the verdict.
+    ``key`` names the answer (``<conversation>:<turn>``): a later line with the same key
+    replaces the earlier verdict."""
     return {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "answer_key": key,
         "helpful": helpful,
         "comment": (comment or "").strip()[:MAX_COMMENT_CHARS] or None,
         "question": answer.question,
@@ -52,14 +57,18 @@ def feedback_record(answer: Answer, helpful: bool, comment: str | None = None) -
 
 
 def record_feedback(
-    settings: Settings, answer: Answer, helpful: bool, comment: str | None = None
+    settings: Settings,
+    answer: Answer,
+    helpful: bool,
+    comment: str | None = None,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Append one feedback line; returns what was written.
 
     Raises:
         RagError: the feedback file cannot be written.
     """
-    record = feedback_record(answer, helpful, comment)
+    record = feedback_record(answer, helpful, comment, key)
     line = json.dumps(record, ensure_ascii=False) + "\n"
     path = settings.feedback_path
     try:

@@ -1,31 +1,26 @@
-"""The Gradio page: the Ask tab (chat, filters, citations, viewer), the Sources tab, the
-hidden parts of the ``/chat`` API, and the wiring of events to ``ui/handlers.py`` and
-``ui/sources.py``.
+"""The Gradio page: the Conversations sidebar, the Ask tab (chat, filter chips, question
+box with Stop, filters, citations, viewer), the Sources tab (table, delete, uploads) and
+the hidden parts of the ``/chat`` API. Its events are wired in ``ui/events.py``.
 
 Endpoints usable with ``gradio_client`` (besides the page itself):
 
-- ``/ask`` (question, statement_ids, organization, since, until, compare) returns exactly
-  ``Answer.to_json_dict()``, the ``rag ask --json`` object. Only the question is required.
-- ``/chat`` (same inputs) answers within the client's session, so follow-ups use the
-  earlier answers as history; returns the same object plus ``resolved_question``.
+- ``/ask`` (question, statement_ids, organization, since, until, compare, author) returns
+  exactly ``Answer.to_json_dict()``, the ``rag ask --json`` object. Only the question is
+  required.
+- ``/chat`` (question, statement_ids, organization, author, since, until, compare,
+  use_llm) answers within the client's session, so follow-ups use the earlier answers as
+  history; returns the same object plus ``resolved_question``. (The page's own chat is
+  saved as a conversation; the API's is not.)
 - ``/upload`` (files, organization, author, date, title) ingests statement files.
 
-Concurrency: the chat, ``/chat`` and ``/ask`` events share one concurrency group, so at
-most ``RAG_UI_CONCURRENCY`` questions are answered at once across all users; the rest
-wait in the queue and see their position. Answering is CPU-bound (one embedding model
-and one Chroma client shared by every session). Ingesting uploads runs one at a time
-(``concurrency_limit=1``, plus the ingest file lock). Cheap events use the default.
-
-Nothing about the statements is placed in the page's initial config (choices, table):
-``demo.load`` fills them, so a login page reveals nothing.
+Nothing about the statements or the conversations is placed in the page's initial config
+(choices, table, list): the load event fills them, so a login page reveals nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 from gradio.helpers import Examples
@@ -33,9 +28,11 @@ from gradio.helpers import Examples
 from rag.service import Services
 from rag.settings import Settings
 from ui import html
-from ui.handlers import ChatHandlers
-from ui.sources import SOURCES_HEADERS, SourceHandlers
-from ui.uploads import UPLOAD_TYPES
+from ui.chips import ActiveFilters, active_chips, chips_html
+from ui.events import Page, wire
+from ui.history import BROWSER_KEY, browser_secret
+from ui.sources import SOURCES_HEADERS
+from ui.uploads import ACCEPTED, UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
 EXAMPLES = [
@@ -47,6 +44,7 @@ EXAMPLES = [
 ANSWER_GROUP = "answer"
 CITATIONS_JS = (STATIC / "citations.js").read_text(encoding="utf-8")
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
+ACTIONS_JS = (STATIC / "actions.js").read_text(encoding="utf-8")
 INTRO = (
     "## Statements Q&A\n"
     "Answers are made only of **verbatim quotes** from the ingested statements, each with "
@@ -59,9 +57,13 @@ class _AskTab:
     chatbot: gr.Chatbot
     msg: gr.Textbox
     send: gr.Button
+    stop: gr.Button
+    chips: gr.HTML
+    failed: gr.Textbox
     examples: Examples
     statements: gr.Dropdown
     organization: gr.Dropdown
+    author: gr.Dropdown
     since: gr.Textbox
     until: gr.Textbox
     compare: gr.Checkbox
@@ -75,10 +77,63 @@ class _AskTab:
     viewer: gr.HTML
 
 
-def _ask_tab(llm_available: bool) -> _AskTab:
+def _question_box(settings: Settings) -> tuple[gr.HTML, gr.Textbox, gr.Button, gr.Button]:
+    """The active filters as chips, the question box with Ask/Stop, and its counter."""
+    chips = gr.HTML(
+        chips_html(active_chips(ActiveFilters())), js_on_load=ACTIONS_JS, elem_id="rag-chips"
+    )
+    with gr.Row(elem_id="rag-ask-row"):
+        msg = gr.Textbox(
+            show_label=False,
+            placeholder="Ask a question about the statements…",
+            elem_id="rag-question",
+            scale=5,
+            autofocus=True,
+        )
+        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-send")
+        stop = gr.Button(
+            "Answering… ■ Stop",
+            variant="stop",
+            scale=1,
+            min_width=80,
+            visible=False,
+            elem_id="rag-stop",
+        )
+    limit = settings.max_question_chars
+    gr.HTML(
+        f'<span class="rag-count" data-max="{limit}" aria-live="off">0 / {limit:,}</span>',
+        elem_id="rag-count",
+    )
+    return chips, msg, send, stop
+
+
+def _filters() -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown, gr.Textbox, gr.Textbox]:
+    statements = gr.Dropdown(
+        choices=[],  # filled on load, for the logged-in page only
+        multiselect=True,
+        allow_custom_value=True,
+        label="Only these statements",
+    )
+    with gr.Row():
+        organization = gr.Dropdown(
+            choices=[("Any organization", "")],
+            value="",
+            allow_custom_value=True,
+            label="Organization",
+        )
+        author = gr.Dropdown(
+            choices=[("Any author", "")], value="", allow_custom_value=True, label="Author"
+        )
+    with gr.Row():
+        since = gr.Textbox("", label="Since", placeholder="YYYY[-MM[-DD]]")
+        until = gr.Textbox("", label="Until", placeholder="YYYY[-MM[-DD]]")
+    return statements, organization, author, since, until
+
+
+def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
     """Chat, examples, filters, export and feedback on the left; citations and viewer right."""
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=380):
+    with gr.Row(equal_height=False, elem_id="rag-ask"):
+        with gr.Column(scale=3, min_width=300):
             chatbot = gr.Chatbot(
                 label="Conversation",
                 show_label=False,
@@ -86,39 +141,19 @@ def _ask_tab(llm_available: bool) -> _AskTab:
                 height=520,
                 latex_delimiters=[],
                 buttons=[],
-                feedback_options=None,
+                feedback_options=("Like", "Dislike"),
                 group_consecutive_messages=False,
                 placeholder=(
                     "**Ask about the statements**, or pick an example below. Answers are "
                     "verbatim quotes; click a citation to read it in its statement."
                 ),
             )
-            with gr.Row():
-                msg = gr.Textbox(
-                    show_label=False,
-                    placeholder="Ask a question about the statements…",
-                    elem_id="rag-question",
-                    scale=5,
-                    autofocus=True,
-                )
-                send = gr.Button("Ask", variant="primary", scale=1, min_width=80)
+            chips, msg, send, stop = _question_box(settings)
+            # the last question that failed (never shown): see ui/events.py
+            failed = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
             examples = gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Example questions")
             with gr.Accordion("Filters", open=False):
-                statements = gr.Dropdown(
-                    choices=[],  # filled on load, for the logged-in page only
-                    multiselect=True,
-                    allow_custom_value=True,
-                    label="Only these statements",
-                )
-                organization = gr.Dropdown(
-                    choices=[("Any organization", "")],
-                    value="",
-                    allow_custom_value=True,
-                    label="Organization",
-                )
-                with gr.Row():
-                    since = gr.Textbox("", label="Since", placeholder="YYYY[-MM[-DD]]")
-                    until = gr.Textbox("", label="Until", placeholder="YYYY[-MM[-DD]]")
+                statements, organization, author, since, until = _filters()
                 compare = gr.Checkbox(label="Compare: one column per statement")
                 # Shown only when RAG_LLM is configured; its quotes are verified like any other.
                 use_llm = gr.Checkbox(
@@ -129,11 +164,12 @@ def _ask_tab(llm_available: bool) -> _AskTab:
                 new_chat = gr.Button("New chat", size="sm")
                 export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False)
             with gr.Accordion("Was the latest answer helpful?", open=False):
+                gr.Markdown("Or rate any answer with 👍/👎 under it; a comment here goes with it.")
                 comment = gr.Textbox(label="Comment (optional)", lines=2, max_lines=6)
                 with gr.Row():
                     helpful = gr.Button("👍 Helpful", size="sm")
                     unhelpful = gr.Button("👎 Not helpful", size="sm")
-        with gr.Column(scale=2, min_width=320):
+        with gr.Column(scale=2, min_width=300):
             citations = gr.HTML(
                 html.citations_panel(None, {}),
                 js_on_load=CITATIONS_JS,
@@ -144,9 +180,13 @@ def _ask_tab(llm_available: bool) -> _AskTab:
         chatbot=chatbot,
         msg=msg,
         send=send,
+        stop=stop,
+        chips=chips,
+        failed=failed,
         examples=examples,
         statements=statements,
         organization=organization,
+        author=author,
         since=since,
         until=until,
         compare=compare,
@@ -161,25 +201,51 @@ def _ask_tab(llm_available: bool) -> _AskTab:
     )
 
 
-def _sources_tab(
-    settings: Settings,
-) -> tuple[gr.Dataframe, gr.File, list[gr.Textbox], gr.Button, gr.HTML]:
-    """The statements table and the upload form (files, metadata, button, report)."""
-    sources = gr.Dataframe(
+@dataclass
+class _SourcesTab:
+    table: gr.Dataframe
+    organization: gr.Dropdown
+    author: gr.Dropdown
+    date: gr.Textbox
+    remove: gr.Dropdown
+    delete: gr.Button
+    files: gr.File
+    meta: list[gr.Textbox]
+    ingest: gr.Button
+    report: gr.HTML
+
+
+def _sources_tab(settings: Settings) -> _SourcesTab:
+    """The statements table (filters, open, delete) and the upload form."""
+    with gr.Row():
+        organization = gr.Dropdown(
+            [("Any organization", "")], value="", label="Organization", elem_id="rag-src-org"
+        )
+        author = gr.Dropdown(
+            [("Any author", "")], value="", label="Author", elem_id="rag-src-author"
+        )
+        date = gr.Textbox(
+            "", label="Date", placeholder="YYYY[-MM[-DD]] and Enter", elem_id="rag-src-date"
+        )
+    table = gr.Dataframe(
         value=[],  # filled on load, for the logged-in page only
         headers=SOURCES_HEADERS,
         interactive=False,
         wrap=True,
         column_widths=["15%", "16%", "11%", "9%", "27%", "14%", "8%"],
-        label="Ingested statements",
+        label="Ingested statements — click a row to read the statement",
         elem_id="rag-sources",
     )
+    with gr.Row(equal_height=True):
+        remove = gr.Dropdown([], label="Delete a statement", scale=4, elem_id="rag-remove")
+        delete = gr.Button("Delete statement…", variant="stop", scale=1, elem_id="rag-delete")
     gr.Markdown(
         f"**Add statements** — {', '.join(UPLOAD_TYPES)} files up to "
         f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of this "
-        "upload (leave empty to use what the file declares)."
+        "upload; leave it empty to use what each file declares (front matter), or add a "
+        '`statements.json` with them: `{"file.txt": {"organization": "…", "date": "2020"}}`.'
     )
-    files = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), label="Statement files")
+    files = gr.File(file_count="multiple", file_types=list(ACCEPTED), label="Statement files")
     with gr.Row():
         meta = [
             gr.Textbox("", label="Organization"),
@@ -188,83 +254,66 @@ def _sources_tab(
             gr.Textbox("", label="Title"),
         ]
     ingest_btn = gr.Button("Ingest files", variant="primary")
-    report = gr.HTML(label="report")
-    return sources, files, meta, ingest_btn, report
+    report = gr.HTML(label="report", elem_id="rag-report")
+    return _SourcesTab(
+        table, organization, author, date, remove, delete, files, meta, ingest_btn, report
+    )
 
 
 def build_app(services: Services, settings: Settings) -> gr.Blocks:
     """The Blocks app over ``services``; start it with ``serve`` (or ``launch``)."""
-    src = SourceHandlers(services, settings)
-    h = ChatHandlers(services, settings, src)
     with gr.Blocks(
         title="Statements Q&A", analytics_enabled=False, delete_cache=(3600, 86400)
     ) as demo:
-        answers = gr.State([])
+        browser_id = gr.BrowserState(
+            "", storage_key=BROWSER_KEY, secret=browser_secret(settings.home)
+        )
+        with gr.Sidebar(label="Conversations", open=True, elem_id="rag-sidebar"):
+            conversations = gr.Radio(
+                [],
+                label="Conversations",
+                info="Saved for your login, or in this browser. Open one to continue it.",
+                elem_id="rag-conversations",
+                type="value",
+            )
+            name = gr.Textbox(
+                "",
+                label="Name of this conversation",
+                placeholder="Open or start a conversation",
+                elem_id="rag-conv-name",
+                max_lines=1,
+            )
+            with gr.Row():
+                rename = gr.Button("Rename", size="sm", elem_id="rag-rename")
+                forget = gr.Button("Delete…", size="sm", variant="stop", elem_id="rag-forget")
         gr.Markdown(INTRO)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Ask", id="ask"):
-                ask = _ask_tab(services.answerer.llm is not None)
+                ask = _ask_tab(settings, services.answerer.llm is not None)
             with gr.Tab("Sources", id="sources") as sources_tab:
-                sources, files, meta, ingest_btn, report = _sources_tab(settings)
+                src_tab = _sources_tab(settings)
         # API-only parts of /chat: a question box and a JSON result, never shown.
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_result = gr.JSON(label="answer")
             api_trigger = gr.Button("chat")
-
-        filters = [ask.statements, ask.organization, ask.since, ask.until, ask.compare, ask.use_llm]
-        chat: dict[str, Any] = {
-            "inputs": [ask.msg, ask.chatbot, answers, *filters],
-            "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export],
-            "api_visibility": "private",
-            "show_progress": "minimal",
-        }
-        limits: dict[str, Any] = {
-            "concurrency_id": ANSWER_GROUP,
-            "concurrency_limit": settings.ui_concurrency,
-        }
-        private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        # "always_last": a question sent while the previous answer is still finishing runs
-        # right after it (Gradio's default, "once", would drop it silently).
-        gr.on(
-            [ask.msg.submit, ask.send.click],
-            h.respond,
-            **chat,
-            **limits,
-            trigger_mode="always_last",
-        )
-        ask.examples.load_input_event.then(h.respond, **chat, **limits)
-        reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
-        ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
-        ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private)
-        ask.citations.click(src.open_citation, outputs=[ask.viewer], **private)
-        for button, verdict in ((ask.helpful, True), (ask.unhelpful, False)):
-            button.click(
-                partial(h.feedback, verdict),
-                [answers, ask.comment],
-                [ask.comment],
-                api_visibility="private",
+        wire(
+            Page(
+                services=services,
+                settings=settings,
+                ask=ask,
+                sources=src_tab,
+                sources_tab=sources_tab,
+                tabs=tabs,
+                browser_id=browser_id,
+                conversations=conversations,
+                name=name,
+                rename=rename,
+                forget=forget,
+                api_question=api_question,
+                api_result=api_result,
+                api_trigger=api_trigger,
+                load_trigger=demo.load,
             )
-        ingest_btn.click(
-            src.upload,
-            inputs=[files, *meta],
-            outputs=[report, sources, ask.statements, ask.organization, files],
-            api_name="upload",
-            concurrency_limit=1,
-            concurrency_id="ingest",
-        )
-        api_trigger.click(
-            h.chat_api,
-            inputs=[api_question, *filters, answers],
-            outputs=[api_result, answers],
-            api_name="chat",
-            **limits,
-        )
-        gr.api(h.ask, api_name="ask", **limits)
-        # Refreshed when shown: other sessions may have ingested, and a table first drawn
-        # in a hidden tab shows no rows until it is given its value again.
-        sources_tab.select(src.sources_rows, outputs=[sources], **private)
-        demo.load(
-            src.on_load, outputs=[ask.viewer, ask.statements, ask.organization, sources], **private
         )
     return demo

@@ -8,6 +8,7 @@ page's config: with ``RAG_UI_AUTH`` on, Gradio serves that config to the login p
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -22,6 +23,7 @@ from ui.uploads import ingest_with_progress, upload_meta
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
+KEEP = "__keep__"  # sent instead of an id when a confirm() is declined
 
 
 class SourceHandlers:
@@ -62,7 +64,32 @@ class SourceHandlers:
         orgs = sorted({s.organization for s in statements if s.organization})
         return items, [("Any organization", ""), *((o, o) for o in orgs)]
 
-    def sources_rows(self) -> list[list[Any]]:
+    def authors(self) -> list[tuple[str, str]]:
+        """Author choices for the filter (and the Sources table's filter)."""
+        found = {s.author for s in self.services.catalog.snapshot().statements.values()}
+        return [("Any author", ""), *((a, a) for a in sorted(a for a in found if a))]
+
+    def names(self) -> dict[str, str]:
+        """Short names of the statements (for the filter chips)."""
+        return {sid: s.label for sid, s in self.services.catalog.snapshot().statements.items()}
+
+    def refresh_choices(self) -> tuple[Any, Any, Any, Any]:
+        """Choices besides the two filled on load: (the Ask tab's author, the Sources
+        tab's organization, author, and statement to delete)."""
+        statements, orgs = self.choices()
+        authors = self.authors()
+        return (
+            gr.update(choices=authors),
+            gr.update(choices=orgs),
+            gr.update(choices=authors),
+            gr.update(choices=statements, value=None),
+        )
+
+    def sources_rows(
+        self, organization: str | None = None, author: str | None = None, date: str | None = None
+    ) -> list[list[Any]]:
+        """The table, narrowed to an organization, an author and a date prefix (``2020``)."""
+        org, who, when = (organization or "").strip(), (author or "").strip(), (date or "").strip()
         return [
             [
                 s.statement_id,
@@ -74,7 +101,53 @@ class SourceHandlers:
                 s.passages,
             ]
             for s in sorted(self.services.store.statements(), key=lambda s: s.statement_id)
+            if (not org or s.organization == org)
+            and (not who or s.author == who)
+            and (not when or (s.date or "").startswith(when))
         ]
+
+    def open_row(self, evt: gr.SelectData) -> tuple[Any, Any]:
+        """A row of the Sources table opens its statement in the viewer (on the Ask tab)."""
+        row = evt.row_value if isinstance(evt.row_value, list) else None
+        if not row or not row[0]:
+            return gr.skip(), gr.skip()
+        return self.viewer(str(row[0])), gr.Tabs(selected="ask")
+
+    def delete(self, statement_id: str | None) -> tuple[Any, ...]:
+        """Remove a statement from the store, the keyword index and the choices (and its
+        uploaded copy, so a later ingest of the uploads does not bring it back).
+
+        Returns (report, table, statement choices, organization choices)."""
+        sid = (statement_id or "").strip()
+        if sid == KEEP:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if not sid:
+            warn("Choose a statement to delete first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            statement = self.services.store.statement(sid)
+            self.services.store.delete_statement(sid)
+        except StatementNotFoundError:
+            warn(unknown_statement(sid))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        except RagError as exc:
+            warn(for_web(exc))
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        finally:
+            self.services.catalog.invalidate()
+        self._remove_upload(statement.path)
+        info(f"Deleted statement {sid}.")
+        statements, orgs = self.choices()
+        report = html.ingest_report([("deleted", f"{statement.source} → {sid} deleted")])
+        return report, self.sources_rows(), gr.update(choices=statements), gr.update(choices=orgs)
+
+    def _remove_upload(self, path: str | None) -> None:
+        if not path:
+            return
+        uploads = self.settings.uploads_dir.resolve()
+        file = Path(path).resolve()
+        if file.parent == uploads and file.is_file():
+            file.unlink(missing_ok=True)
 
     # -- viewer -----------------------------------------------------------------
 

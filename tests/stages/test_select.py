@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from rag.models import Citation
+from dataclasses import replace
+
+import numpy as np
+
+from rag.models import Citation, Passage
 from rag.policy import ScoringPolicy
+from rag.score import SentenceFeatures
 from rag.select import (
+    NOT_ADDRESSED,
     NOT_VERBATIM,
     NOTHING_FOUND,
     WEAK_EVIDENCE,
@@ -13,6 +19,7 @@ from rag.select import (
     decide,
     select_quotes,
 )
+from rag.store import StoredPassage
 from tests.stages.helpers import TEXT, sentence, statement, stored
 
 POLICY = ScoringPolicy(min_score=0.3)
@@ -66,3 +73,43 @@ def test_max_quotes_caps_the_picks() -> None:
     assert len(select_quotes(scored, PASSAGES, 1, POLICY)) == 1
     merged = select_quotes(scored, PASSAGES, 2, POLICY)
     assert [(s.start, s.end) for s in merged] == [(16, 83)]  # adjacent picks merge
+
+
+def test_a_neighbour_that_completes_the_answer_is_taken_along() -> None:
+    # the best sentence lacks "voted"; the next one has it, so it reads as part of the quote
+    terms = {"war": 1.0, "vote": 2.0}
+    spans = select_quotes([sentence(1, 1.0, 0.9)], PASSAGES, 4, POLICY, terms)
+    assert [(s.start, s.end) for s in spans] == [(16, 83)]
+    assert select_quotes([sentence(1, 1.0, 0.9)], PASSAGES, 4, POLICY, {"war": 1.0})[0].end == 62
+
+
+def test_a_heading_alone_is_never_quoted() -> None:
+    heading = Passage(
+        passage_id="h",
+        statement_id="s1",
+        paragraph=1,
+        start=0,
+        end=25,
+        text="Free buses for every city",
+        sentences=((0, 25),),
+    )
+    passages = {"h": StoredPassage(heading, np.eye(1, 4, dtype=np.float32)), **PASSAGES}
+    scored = [sentence(0, 1.0, 0.9, pid="h"), sentence(1, 0.95, 0.9)]
+    spans = select_quotes(scored, passages, 4, POLICY)
+    assert [s.quote for s in spans] == [TEXT[16:62]]
+
+
+def test_the_same_words_in_two_statements_are_quoted_once() -> None:
+    twin = {"s2-p1": stored("s2", "s2-p1"), **PASSAGES}
+    scored = [sentence(1, 1.0, 0.9), sentence(1, 0.99, 0.9, sid="s2", pid="s2-p1")]
+    spans = select_quotes(scored, twin, 4, POLICY)
+    assert [s.statement_id for s in spans] == ["s1"]
+
+
+def test_the_cross_encoder_floor_abstains_as_not_addressed() -> None:
+    floor = ScoringPolicy(min_score=0.3, rerank_floor=-5.0)
+    off = replace(sentence(1, 1.0, 0.9), features=SentenceFeatures(0.9, 0.0, 1.0, cross=-8.0))
+    on = replace(off, features=SentenceFeatures(0.9, 0.0, 1.0, cross=2.0))
+    assert select_quotes([off], PASSAGES, 4, floor) == []
+    assert decide([off], [], floor).reason == NOT_ADDRESSED
+    assert select_quotes([on], PASSAGES, 4, floor)
