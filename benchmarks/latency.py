@@ -1,11 +1,12 @@
 """Warm answer latency against the floor (one bare query embedding) and plain LangChain.
 
 Everything runs in this process over the bundled statements: the project's answerer (with
-the sentence-transformers query embedder, and with the ONNX one), a bare ``embed_query``
-of the same question with each, and the pipeline a user would otherwise write
-(RecursiveCharacterTextSplitter + langchain_chroma.Chroma + HuggingFaceEmbeddings,
-``similarity_search(k=4)``). The candidates are interleaved question by question, in a
-rotating order, so that load from other processes on the shared cores hits them alike.
+its cross-encoder, ``RAG_RERANKER_MODEL``, as the app builds it; with the sentence-transformers
+query embedder, and with the ONNX one), a bare ``embed_query`` of the same question with each,
+and the pipeline a user would otherwise write (RecursiveCharacterTextSplitter +
+langchain_chroma.Chroma + HuggingFaceEmbeddings, ``similarity_search(k=4)``). The
+candidates are interleaved question by question, in a rotating order, so that load from
+other processes on the shared cores hits them alike.
 """
 
 from __future__ import annotations
@@ -118,8 +119,10 @@ def run(rounds: int = 3, limit: int | None = None) -> dict[str, Any]:
         export_onnx(model_path, out, settings.embedding_model, model=st.model)
         onnx = OnnxQueryEmbedder(out)
         counting = CountingEmbedder(st)
-        answer_st = Answerer(settings, services.store, counting, services.catalog)
-        answer_onnx = Answerer(settings, services.store, onnx, services.catalog)
+        # the app's cross-encoder (RAG_RERANKER_MODEL), one instance: loaded once, lazily
+        reranker = services.answerer.reranker.model
+        answer_st = Answerer(settings, services.store, counting, services.catalog, None, reranker)
+        answer_onnx = Answerer(settings, services.store, onnx, services.catalog, None, reranker)
         lc = langchain_store(Path(tmp) / "langchain", model_path)
 
         candidates: dict[str, Callable[[str], Any]] = {
@@ -136,7 +139,13 @@ def run(rounds: int = 3, limit: int | None = None) -> dict[str, Any]:
                 fn(q)
         wall: dict[str, list[float]] = {name: [] for name in candidates}
         cpu: dict[str, list[float]] = {name: [] for name in candidates}
-        parts: dict[str, list[float]] = {"embed": [], "retrieve": [], "score": [], "total": []}
+        parts: dict[str, list[float]] = {
+            "embed": [],
+            "retrieve": [],
+            "score": [],
+            "rerank": [],
+            "total": [],
+        }
         embeds_per_answer: list[int] = []
         names = list(candidates)
         for r in range(rounds):

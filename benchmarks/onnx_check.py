@@ -51,12 +51,13 @@ def run() -> dict[str, Any]:
             == [pid for pid, _ in services.store.query(b[i], n)]
             for i in range(len(questions))
         )
+        reranker = services.answerer.reranker.model  # the app's cross-encoder
         onnx_services = Services(
             settings,
             services.store,
             services.embedder,
             services.catalog,
-            Answerer(settings, services.store, onnx, services.catalog),
+            Answerer(settings, services.store, onnx, services.catalog, None, reranker),
         )
         cases = load_cases()
         with_st = run_cases(services, cases)
