@@ -81,7 +81,6 @@ class OnnxCrossEncoder:
         options = ort.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = self.threads
         session = ort.InferenceSession(
             str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -117,9 +116,7 @@ def load_reranker(name: str | None) -> Reranker | None:
     """The configured cross-encoder (lazy), or None when reranking is off."""
     if not name or name.strip().lower() in {"none", "off", "false", "0"}:
         return None
-    # one onnxruntime thread: on 2 shared cores, 8 pairs took 30 ms instead of 58 ms with
-    # two (the UI answers several questions at once; measured in benchmarks/RESULTS.md)
-    return OnnxCrossEncoder(reranker_dir(name), threads=1)
+    return OnnxCrossEncoder(reranker_dir(name))
 
 
 def _sigmoid(x: float) -> float:
