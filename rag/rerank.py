@@ -81,6 +81,7 @@ class OnnxCrossEncoder:
         options = ort.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = self.threads
         session = ort.InferenceSession(
             str(self.folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -116,7 +117,11 @@ def load_reranker(name: str | None) -> Reranker | None:
     """The configured cross-encoder (lazy), or None when reranking is off."""
     if not name or name.strip().lower() in {"none", "off", "false", "0"}:
         return None
-    return OnnxCrossEncoder(reranker_dir(name))
+    # one onnxruntime thread: interleaved with the ONNX question embedding, as in the app, the
+    # rerank stage took 22 ms (debates2019) / 29 ms (squad2) at p50 with one thread against
+    # 26 / 42 ms with two (`python -m benchmarks --only devsets`, quiet machine), and the UI
+    # answers several questions at once
+    return OnnxCrossEncoder(reranker_dir(name), threads=1)
 
 
 def _sigmoid(x: float) -> float:
