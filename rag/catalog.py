@@ -13,6 +13,7 @@ import logging
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,24 @@ def author_matches(author: str | None, wanted: str) -> bool:
         return False
     name, want = author.lower(), " ".join(wanted.split()).lower()
     return name == want or name.startswith(want) or name.split()[-1] == want
+
+
+def _narrow(
+    chosen: list[Statement],
+    snap: Snapshot,
+    key: str,
+    wanted: str,
+    matches: Callable[[str | None, str], bool],
+) -> list[Statement]:
+    """The ``chosen`` statements whose ``key`` (organization, author) matches ``wanted``;
+    a clear error naming the known values when no statement in the store has it."""
+    known = sorted({v for s in snap.statements.values() if (v := getattr(s, key))})
+    if not any(matches(v, wanted) for v in known):
+        raise InvalidFilterError(
+            f"Unknown {key}: {echo(wanted)}",
+            hint=f"known: {shorten_list(known, 10, '; ')}" if known else "no statement has one",
+        )
+    return [s for s in chosen if matches(getattr(s, key), wanted)]
 
 
 class Catalog:
@@ -150,25 +169,9 @@ class Catalog:
                 )
             chosen = [snap.statements[i] for i in dict.fromkeys(filters.statement_ids)]
         if filters.organization:
-            orgs = sorted({s.organization for s in snap.statements.values() if s.organization})
-            if not any(org_matches(o, filters.organization) for o in orgs):
-                raise InvalidFilterError(
-                    f"Unknown organization: {echo(filters.organization)}",
-                    hint=f"known: {shorten_list(orgs, 10, '; ')}"
-                    if orgs
-                    else "no statement has one",
-                )
-            chosen = [s for s in chosen if org_matches(s.organization, filters.organization)]
+            chosen = _narrow(chosen, snap, "organization", filters.organization, org_matches)
         if filters.author:
-            authors = sorted({s.author for s in snap.statements.values() if s.author})
-            if not any(author_matches(a, filters.author) for a in authors):
-                raise InvalidFilterError(
-                    f"Unknown author: {echo(filters.author)}",
-                    hint=f"known: {shorten_list(authors, 10, '; ')}"
-                    if authors
-                    else "no statement has one",
-                )
-            chosen = [s for s in chosen if author_matches(s.author, filters.author)]
+            chosen = _narrow(chosen, snap, "author", filters.author, author_matches)
         if filters.since or filters.until:
             for value in (filters.since, filters.until):
                 if value:

@@ -101,7 +101,7 @@ HEADING_WORDS = 12
 NEIGHBOUR_WORDS = 30  # a completing neighbour longer than this is not taken along
 
 
-def is_heading(passage: Passage, index: int) -> bool:
+def is_heading(passage: Passage) -> bool:
     """A title or heading line (a whole short paragraph without final punctuation): it is
     context, never evidence on its own ("Free buses for every city")."""
     if len(passage.sentences) != 1:
@@ -165,7 +165,7 @@ def select_quotes(
             break
         if sentence.evidence < evidence_floor:
             continue
-        if is_heading(passages[sentence.passage_id].passage, sentence.index):
+        if is_heading(passages[sentence.passage_id].passage):
             continue
         picked.append(sentence)
     spans = _merge(picked, passages, policy.short_sentence_words, terms or {})
