@@ -49,3 +49,20 @@ def sentence(
     return ScoredSentence(
         sid, pid, 1, index, start, end, score, evidence, SentenceFeatures(evidence, 0.0, 1.0)
     )
+
+
+def speaker(
+    sid: str,
+    author: str | None = None,
+    organization: str | None = None,
+    date: str | None = None,
+) -> Statement:
+    """A statement record with who said it (plan-stage tests need no text)."""
+    return Statement(
+        statement_id=sid,
+        source=f"{sid}.txt",
+        content_hash=sid,
+        author=author,
+        organization=organization,
+        date=date,
+    )

@@ -5,19 +5,13 @@ from __future__ import annotations
 from rag.conversation import resolve
 from rag.models import Answer, Citation, Statement
 from rag.sentences import content_terms
+from tests.stages.helpers import speaker
 
 
 def _statement(
     sid: str, author: str | None, organization: str | None = "Democratic Party"
 ) -> Statement:
-    return Statement(
-        statement_id=sid,
-        source=f"{sid}.txt",
-        content_hash=sid,
-        author=author,
-        organization=organization,
-        date="2019-06-27",
-    )
+    return speaker(sid, author, organization, "2019-06-27")
 
 
 DEBATE = [

@@ -4,27 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.models import Statement
 from rag.rewrite import topic_of
 from rag.speakers import find_speakers, surname, without_names
-
-
-def _statement(sid: str, author: str | None = None, organization: str | None = None) -> Statement:
-    return Statement(
-        statement_id=sid,
-        source=f"{sid}.txt",
-        content_hash=sid,
-        author=author,
-        organization=organization,
-    )
-
+from tests.stages.helpers import speaker
 
 DEBATE = [
-    _statement("sanders", "Bernie Sanders", "Democratic Party"),
-    _statement("blasio", "Bill de Blasio", "Democratic Party"),
-    _statement("orourke", "Beto O'Rourke", "Democratic Party"),
-    _statement("harris", "Kamala Harris", "Democratic Party"),
-    _statement("castro", "Julián Castro", "Democratic Party"),
+    speaker("sanders", "Bernie Sanders", "Democratic Party"),
+    speaker("blasio", "Bill de Blasio", "Democratic Party"),
+    speaker("orourke", "Beto O'Rourke", "Democratic Party"),
+    speaker("harris", "Kamala Harris", "Democratic Party"),
+    speaker("castro", "Julián Castro", "Democratic Party"),
 ]
 
 
@@ -51,8 +40,8 @@ def test_speakers_named_in_a_question(question: str, expected: list[str]) -> Non
 
 def test_organization_by_initials_and_name() -> None:
     statements = [
-        _statement("swp", None, "Socialist Workers Party"),
-        _statement("sep", None, "Socialist Equality Party"),
+        speaker("swp", None, "Socialist Workers Party"),
+        speaker("sep", None, "Socialist Equality Party"),
     ]
     found = find_speakers("What does the SWP say?", statements)
     assert [s.name for s in found] == ["Socialist Workers Party"]
