@@ -82,6 +82,7 @@ def _sigmoid(x: float) -> float:
 def collect(services: Services, set_name: str, cases: Sequence[Case]) -> list[Sample]:
     """Scored sentences of every dev single question, labelled by its evidence."""
     answerer = services.answerer
+    answerer.reranker.read_all = True  # every logit of the top, not only up to the floor
     texts: dict[str, str] = {}
 
     def text_of(sid: str) -> str:

@@ -37,3 +37,30 @@ def test_reranking_can_be_turned_off_and_a_bad_folder_is_one_clear_error(tmp_pat
     assert load_reranker("none") is None and load_reranker(None) is None
     with pytest.raises(RerankerError, match="No cross-encoder"):
         load_reranker(str(tmp_path))
+
+
+class CountingModel:
+    """Wraps the real cross-encoder and counts the pairs it reads."""
+
+    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
+        self.model = model
+        self.pairs = 0
+
+    def score(self, question, texts):  # type: ignore[no-untyped-def]
+        self.pairs += len(texts)
+        return self.model.score(question, texts)
+
+
+def test_at_weight_zero_reading_stops_at_the_floor_with_the_same_decision(model) -> None:  # type: ignore[no-untyped-def]
+    from rag.select import not_addressed
+
+    scored = [sentence(1, 0.60, 0.5), sentence(0, 0.59, 0.5), sentence(2, 0.58, 0.5)]
+    question = "Is the war a crime against the Iraqi people?"
+    for floor in (-8.0, 50.0):  # the best sentence clears -8; nothing clears 50
+        policy = ScoringPolicy(rerank_weight=0.0, rerank_floor=floor)
+        counting = CountingModel(model)
+        early = RerankStage(counting, policy).run(question, scored, TEXTS, top=3)
+        full = RerankStage(model, policy, read_all=True).run(question, scored, TEXTS, top=3)
+        assert not_addressed(early, policy) == not_addressed(full, policy) == (floor > 0)
+        assert counting.pairs == (1 if floor < 0 else 3)
+        assert [s.index for s in early] == [s.index for s in full]  # weight 0: order kept
