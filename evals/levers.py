@@ -44,7 +44,7 @@ from rag.service import Services, build_services
 from rag.settings import Settings
 
 TOP = 24
-HEADER = """<!-- written by `python -m evals.levers --out evals/reports/levers.md` -->
+HEADER = """<!-- written by `python -m evals.levers --out evals/devsets/LEVERS.md` -->
 
 ## Selection and abstention levers (evals/levers.py)
 
