@@ -13,6 +13,7 @@ that run's content-hash cache instead of being computed again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import pickle
@@ -20,7 +21,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,11 +31,22 @@ Span = tuple[int, int]
 
 
 class CachingEmbedder:
-    """A passage embedder that reuses vectors of identical (text, spans) seen before."""
+    """A passage embedder that reuses vectors of identical (text, spans) seen before.
 
-    def __init__(self, inner: Any, cache: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    With a ``sink`` (record mode), vectors computed here are appended to that file as they
+    come (see ``load_cache``) instead of being kept: keeping every vector of a 100k run
+    (~70 MB per 10k passages) would be counted in the ingest's peak RSS.
+    """
+
+    def __init__(
+        self,
+        inner: Any,
+        cache: dict[str, tuple[np.ndarray, np.ndarray]],
+        sink: BinaryIO | None = None,
+    ) -> None:
         self.inner = inner
         self.cache = cache
+        self.sink = sink
         self.hits = 0
         self.misses = 0
 
@@ -57,16 +69,31 @@ class CachingEmbedder:
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         keys = [self.key(t, s) for t, s in zip(texts, sentence_spans)]
         missing = [i for i, k in enumerate(keys) if k not in self.cache]
+        found: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if missing:
             vectors, sentences = self.inner.embed_passages(
                 [texts[i] for i in missing], [sentence_spans[i] for i in missing]
             )
-            for j, i in enumerate(missing):
-                self.cache[keys[i]] = (vectors[j], sentences[j])
+            found = {keys[i]: (vectors[j], sentences[j]) for j, i in enumerate(missing)}
+            if self.sink is not None:
+                pickle.dump(found, self.sink, protocol=pickle.HIGHEST_PROTOCOL)
+            else:
+                self.cache.update(found)
         self.misses += len(missing)
         self.hits += len(keys) - len(missing)
-        passage = np.stack([self.cache[k][0] for k in keys])
-        return passage, [self.cache[k][1] for k in keys]
+        got = [found[k] if k in found else self.cache[k] for k in keys]
+        return np.stack([v for v, _ in got]), [s for _, s in got]
+
+
+def load_cache(path: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A record-mode cache file: the dicts appended by ``CachingEmbedder``, merged."""
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    with open(path, "rb") as f:
+        while True:
+            try:
+                cache.update(pickle.load(f))
+            except EOFError:
+                return cache
 
 
 def ingest(args: argparse.Namespace) -> dict[str, Any]:
@@ -81,18 +108,8 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
     st = SentenceTransformerEmbedder(settings.embedding_model)
     st.embed_query("warm up")
     model_load_s = time.perf_counter() - started
-    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if args.cache_mode == "use":
-        with open(args.cache, "rb") as f:
-            cache = pickle.load(f)
-    embedder = CachingEmbedder(st, cache)
-    store = ChromaStore.from_settings(settings)
-    report = Ingestor(settings, store, embedder).run([Path(args.corpus)])
-    if report.skipped:
-        raise RuntimeError(f"skipped files: {report.skipped[:3]}")
-    if args.cache_mode == "record":
-        with open(args.cache, "wb") as f:
-            pickle.dump(embedder.cache, f, protocol=pickle.HIGHEST_PROTOCOL)
+    # The export first, as in `rag ingest` (whose embedder writes it on its first window):
+    # after the ingest, its transient memory would add to the store's.
     started = time.perf_counter()
     export_onnx(
         resolve_model_path(settings.embedding_model),
@@ -100,13 +117,26 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
         settings.embedding_model,
         model=st.model,
     )
+    onnx_export_s = time.perf_counter() - started
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if args.cache_mode == "use":
+        cache = load_cache(args.cache)
+    with contextlib.ExitStack() as stack:
+        sink: BinaryIO | None = None
+        if args.cache_mode == "record":
+            sink = stack.enter_context(open(args.cache, "wb"))
+        embedder = CachingEmbedder(st, cache, sink)
+        store = ChromaStore.from_settings(settings)
+        report = Ingestor(settings, store, embedder).run([Path(args.corpus)])
+    if report.skipped:
+        raise RuntimeError(f"skipped files: {report.skipped[:3]}")
     return {
         "passages": report.passages_written,
         "statements": report.count("new"),
         "ingest_s": round(report.seconds, 2),
         "passages_per_s": round(report.passages_written / report.seconds, 1),
         "model_load_s": round(model_load_s, 2),
-        "onnx_export_s": round(time.perf_counter() - started, 2),
+        "onnx_export_s": round(onnx_export_s, 2),
         "cache_mode": args.cache_mode,
         "embedded": embedder.misses,
         "reused_from_cache": embedder.hits,

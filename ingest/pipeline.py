@@ -25,6 +25,7 @@ from ingest.chunking import chunk
 from ingest.discover import FileOutcome, Status, discover
 from ingest.isolation import load_isolated
 from ingest.loaders import load_document
+from ingest.memory import release_free_memory
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
 from ingest.writer import WindowWriter
@@ -222,6 +223,8 @@ class Ingestor:
                 if size >= self.settings.ingest_batch:  # embedded and written together
                     tally.settled(writer.submit(self._flush(window), window))
                     window, size = [], 0
+                    # the embedding's freed buffers, else kept by malloc as the store grows
+                    release_free_memory()
             tally.settled(writer.submit(self._flush(window), window))
             tally.settled(writer.settle())
         finally:
