@@ -135,10 +135,10 @@ class RerankStage:
     score. Sentences below the top keep their score: they stay below.
 
     At weight 0 (the fitted policy) the logits only decide abstention: the answer abstains
-    when *none* of the top reaches ``rerank_floor``. The sentences are then read one at a
-    time, best first, and reading stops at the first that reaches the floor: the decision
+    when *none* of the top reaches ``rerank_floor``. The sentences are read one at a time,
+    best first, and then reading stops at the first that reaches the floor: the decision
     is the same as reading all of them, at a quarter of the cost for most questions that
-    are answered (``read_all`` turns this off, for fitting)."""
+    are answered (``read_all`` turns the stop off, for fitting)."""
 
     def __init__(
         self, model: Reranker | None, policy: ScoringPolicy, *, read_all: bool = False
@@ -148,13 +148,15 @@ class RerankStage:
         self.read_all = read_all
 
     def _logits(self, question: str, texts: Sequence[str]) -> list[float]:
+        """One pair at a time: cheaper than a padded batch, and a sentence's logit does not
+        depend on what it is batched with (the int8 model quantizes activations with one
+        scale per batch: batched, a logit moved by up to ~0.2)."""
         assert self.model is not None
-        if self.read_all or self.policy.rerank_weight != 0.0:
-            return [float(x) for x in self.model.score(question, texts)]
+        stop = not self.read_all and self.policy.rerank_weight == 0.0
         logits: list[float] = []
-        for text in texts:  # one pair at a time: no padding, and cheaper than a batch
+        for text in texts:
             logits.append(float(self.model.score(question, [text])[0]))
-            if logits[-1] >= self.policy.rerank_floor:
+            if stop and logits[-1] >= self.policy.rerank_floor:
                 break
         return logits
 
