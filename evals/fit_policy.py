@@ -39,12 +39,13 @@ from pathlib import Path
 
 from evals.cases import Case, load_cases
 from evals.devsets import SETS, split_of
-from evals.devsets.scoring import locate
+from evals.devsets.scoring import Located, locate
 from evals.harness import ingested_services
 from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Filters
 from rag.policy import FITTED_PATH
 from rag.retrieve import restrict
+from rag.score import ScoredSentence
 from rag.service import Services
 from rag.settings import Settings
 
@@ -66,6 +67,26 @@ PRECISION_LOSS = 0.05
 # query embedding, ~26 ms here). A weighted point must beat the best weight-0 point by
 # more than about one dev question per set to be worth that.
 READ_ALL_MIN_GAIN = 0.01
+
+
+def holds_evidence(located: Located, s: ScoredSentence, sentence: str) -> bool:
+    """Whether a candidate sentence shows the case's evidence (an answer string, or an
+    overlap with a gold span of its statement)."""
+    low = sentence.lower()
+    return any(a in low for a in located.answers) or any(
+        side.statement_id == s.statement_id and s.start < b and a < s.end
+        for side in located.sides
+        for a, b in side.spans
+    )
+
+
+def eval_sets() -> dict[str, tuple[Sequence[Path], Sequence[Case]]]:
+    """Every set to fit or measure on: the dev sets and the bundled cases."""
+    sets: dict[str, tuple[Sequence[Path], Sequence[Case]]] = {
+        name: (devset.files, devset.cases()) for name, devset in SETS.items()
+    }
+    sets["bundled"] = ([BUNDLED_CORPUS], load_cases())
+    return sets
 
 
 @dataclass(frozen=True)
@@ -112,12 +133,7 @@ def collect(services: Services, set_name: str, cases: Sequence[Case]) -> list[Sa
         located = locate(case, text_of)
         rows = []
         for s in sorted(scored, key=lambda s: -s.score):
-            sentence = text_of(s.statement_id)[s.start : s.end].lower()
-            label = any(a in sentence for a in located.answers) or any(
-                side.statement_id == s.statement_id and s.start < b and a < s.end
-                for side in located.sides
-                for a, b in side.spans
-            )
+            label = holds_evidence(located, s, text_of(s.statement_id)[s.start : s.end])
             rows.append(Row(s.score, s.evidence, s.features.cross, label))
         samples.append(Sample(set_name, case.answerable, tuple(rows)))
     return samples
@@ -255,9 +271,7 @@ def collect_all() -> list[Sample]:
     """Every set ingested into a temporary folder, its dev questions collected."""
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="rag-fit-") as tmp:
-        sets = {name: (devset.files, devset.cases()) for name, devset in SETS.items()}
-        sets["bundled"] = ([BUNDLED_CORPUS], load_cases())
-        for name, (files, cases) in sets.items():
+        for name, (files, cases) in eval_sets().items():
             home = Path(tmp) / name
             services = ingested_services(home, files)
             settings = Settings(home=home, rerank_weight=0.0, rerank_floor=-1000.0)

@@ -32,13 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from evals.cases import Case, load_cases
-from evals.devsets import SETS, split_of
+from evals.cases import Case
+from evals.devsets import split_of
 from evals.devsets.scoring import locate
+from evals.fit_policy import eval_sets, holds_evidence
 from evals.harness import ingested_services
-from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Filters
-from rag.rerank import Reranker, bundled_reranker_dir
+from rag.rerank import Reranker, bundled_reranker_dir, onnx_feed
 from rag.retrieve import restrict
 from rag.service import Services, build_services
 from rag.settings import Settings
@@ -97,12 +97,7 @@ class BgeSmall:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(list(texts))
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        out = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
+        out = self.session.run(None, onnx_feed(encodings, self.inputs))[0]
         vectors = out[:, 0] if out.ndim == 3 else out
         return np.asarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
 
@@ -166,12 +161,7 @@ def collect(
             vectors = bge.encode([BGE_PREFIX + text, *sentences])
             similarity = vectors[1:] @ vectors[0]
             for i, s in enumerate(scored):
-                low = sentences[i].lower()
-                label = any(a in low for a in located.answers) or any(
-                    side.statement_id == s.statement_id and s.start < b and a < s.end
-                    for side in located.sides
-                    for a, b in side.spans
-                )
+                label = holds_evidence(located, s, sentences[i])
                 f = s.features
                 question.rows.append(
                     Candidate(
@@ -195,11 +185,7 @@ def collect_all() -> tuple[list[Question], Costs]:
     costs = Costs()
     bge = BgeSmall()
     with tempfile.TemporaryDirectory(prefix="rag-levers-") as tmp:
-        sets: dict[str, tuple[Sequence[Path], Sequence[Case]]] = {
-            name: (devset.files, devset.cases()) for name, devset in SETS.items()
-        }
-        sets["bundled"] = ([BUNDLED_CORPUS], load_cases())
-        for name, (files, cases) in sets.items():
+        for name, (files, cases) in eval_sets().items():
             home = Path(tmp) / name
             plain = ingested_services(home, files)
             settings = Settings(home=home, rerank_weight=0.0, rerank_floor=-1000.0)

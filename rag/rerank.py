@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
@@ -63,6 +63,17 @@ def reranker_dir(name: str) -> Path:
     return folder
 
 
+def onnx_feed(encodings: Sequence[object], inputs: Collection[str]) -> dict[str, np.ndarray]:
+    """A BERT-style ONNX model's inputs for a batch of ``tokenizers`` encodings (only the
+    ones the model declares)."""
+    feed = {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),  # type: ignore[attr-defined]
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),  # type: ignore[attr-defined]
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),  # type: ignore[attr-defined]
+    }
+    return {k: v for k, v in feed.items() if k in inputs}
+
+
 class OnnxCrossEncoder:
     """A BERT-style cross-encoder run with onnxruntime; loaded on first use, once."""
 
@@ -103,13 +114,7 @@ class OnnxCrossEncoder:
         session = self._session
         assert tokenizer is not None and session is not None
         encodings = tokenizer.encode_batch([(question, text) for text in texts])  # type: ignore[attr-defined]
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        feed = {k: v for k, v in feed.items() if k in self._inputs}
-        logits = session.run(None, feed)[0]  # type: ignore[attr-defined]
+        logits = session.run(None, onnx_feed(encodings, self._inputs))[0]  # type: ignore[attr-defined]
         return np.asarray(logits, dtype=np.float32).reshape(len(texts), -1)[:, 0]
 
 
