@@ -11,7 +11,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 
 
 @pytest.fixture(autouse=True)

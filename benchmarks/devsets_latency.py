@@ -32,8 +32,8 @@ def _clocked(fn: Any) -> tuple[float, float, Any]:
 def run_set(name: str, home: Path, st: Any, rounds: int) -> dict[str, Any]:
     from evals.devsets import SETS
     from evals.devsets.run import devset_services
+    from rag.encoders.onnx import HybridEmbedder, export_dir
     from rag.models import Filters
-    from rag.onnx_embedder import HybridEmbedder, export_dir
 
     devset = SETS[name]
     hybrid = HybridEmbedder(st, export_dir(home, st.model_name))
@@ -140,7 +140,7 @@ def _without_reranker(services: Any, embedder: Any) -> Any:
 
 def run(rounds: int = 2) -> dict[str, Any]:
     quiet()
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.encoders.embeddings import SentenceTransformerEmbedder
 
     st = SentenceTransformerEmbedder()
     st.embed_query("warm up")

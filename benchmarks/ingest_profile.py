@@ -18,8 +18,7 @@ from inspect import signature
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks.common import load_average
-from benchmarks.ingest_speed import torch_threads
+from benchmarks.common import load_average, torch_threads
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,12 +49,12 @@ class _Clock:
 
 
 def profile(corpora: Sequence[Path], label: str, embedder: Any) -> dict[str, Any]:
-    import rag.embeddings as embeddings
+    import rag.encoders.embeddings as embeddings
     from ingest.pipeline import Ingestor
-    from rag.keyword import KeywordIndex
-    from rag.onnx_embedder import export_onnx
+    from rag.encoders.onnx import export_onnx
     from rag.settings import Settings
-    from rag.store import ChromaStore
+    from rag.store.chroma import ChromaStore
+    from rag.store.keyword import KeywordIndex
 
     clock = _Clock()
     load = load_average()

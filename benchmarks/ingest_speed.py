@@ -16,13 +16,12 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from inspect import signature
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import load_average, quiet
+from benchmarks.common import load_average, quiet, torch_threads
 
 REAL_CORPORA = ("debates2019", "squad2-cct")
 
@@ -40,7 +39,7 @@ def ingest_once(
     """A fresh ingest: (wall s, CPU s, passages written, the stored passage texts)."""
     from ingest.pipeline import Ingestor
     from rag.settings import Settings
-    from rag.store import ChromaStore
+    from rag.store.chroma import ChromaStore
 
     settings = Settings(home=home)
     store = ChromaStore.from_settings(settings)
@@ -55,18 +54,6 @@ def ingest_once(
         raise RuntimeError(f"ingest skipped files: {report.summary()}")
     texts = [p.text for p in store.iter_passages()]
     return wall, cpu, report.passages_written, texts
-
-
-@contextmanager
-def torch_threads(n: int) -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def measure(
@@ -148,7 +135,7 @@ def run(
 ) -> dict[str, Any]:
     quiet()
     from benchmarks.common import ROOT
-    from rag.embeddings import SentenceTransformerEmbedder
+    from rag.encoders.embeddings import SentenceTransformerEmbedder
 
     embedder = SentenceTransformerEmbedder()
     embedder.embed_query("warm up")

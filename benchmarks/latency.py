@@ -100,8 +100,8 @@ def run(rounds: int = 3, limit: int | None = None) -> dict[str, Any]:
     """Latency of each candidate over the eval questions, ``rounds`` times each."""
     quiet()
     from ingest.pipeline import Ingestor
-    from rag.embeddings import SentenceTransformerEmbedder, resolve_model_path
-    from rag.onnx_embedder import OnnxQueryEmbedder, export_dir, export_onnx
+    from rag.encoders.embeddings import SentenceTransformerEmbedder, resolve_model_path
+    from rag.encoders.onnx import OnnxQueryEmbedder, export_dir, export_onnx
     from rag.pipeline import Answerer
     from rag.service import build_services
     from rag.settings import Settings

@@ -22,8 +22,8 @@ def run() -> dict[str, Any]:
     quiet()
     from evals.cases import load_cases
     from evals.harness import bundled_services, run_cases
-    from rag.embeddings import SentenceTransformerEmbedder, resolve_model_path
-    from rag.onnx_embedder import OnnxQueryEmbedder, export_dir, export_onnx
+    from rag.encoders.embeddings import SentenceTransformerEmbedder, resolve_model_path
+    from rag.encoders.onnx import OnnxQueryEmbedder, export_dir, export_onnx
     from rag.pipeline import Answerer
     from rag.service import Services
 

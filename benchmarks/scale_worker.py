@@ -98,10 +98,10 @@ def load_cache(path: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 def ingest(args: argparse.Namespace) -> dict[str, Any]:
     from ingest.pipeline import Ingestor
-    from rag.embeddings import SentenceTransformerEmbedder, resolve_model_path
-    from rag.onnx_embedder import export_dir, export_onnx
+    from rag.encoders.embeddings import SentenceTransformerEmbedder, resolve_model_path
+    from rag.encoders.onnx import export_dir, export_onnx
     from rag.settings import Settings
-    from rag.store import ChromaStore
+    from rag.store.chroma import ChromaStore
 
     settings = Settings(home=Path(args.home))
     started = time.perf_counter()
@@ -145,8 +145,8 @@ def ingest(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def query(args: argparse.Namespace) -> dict[str, Any]:
-    from rag.embeddings import SentenceTransformerEmbedder
-    from rag.onnx_embedder import OnnxQueryEmbedder, export_dir
+    from rag.encoders.embeddings import SentenceTransformerEmbedder
+    from rag.encoders.onnx import OnnxQueryEmbedder, export_dir
     from rag.service import build_services
     from rag.settings import Settings
 

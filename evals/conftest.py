@@ -11,8 +11,8 @@ from evals.cases import Case, load_cases
 from evals.devsets.session import DevsetRuns
 from evals.harness import EvalRun, bundled_services, load_thresholds, run_cases
 from evals.report import REPORTS_DIR, build_report, load_baseline, write_report
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.onnx_embedder import HybridEmbedder, export_dir
+from rag.encoders.embeddings import SentenceTransformerEmbedder
+from rag.encoders.onnx import HybridEmbedder, export_dir
 from rag.service import Services
 
 

@@ -44,10 +44,10 @@ from evals.harness import ingested_services
 from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Filters
 from rag.policy import FITTED_PATH
-from rag.retrieve import restrict
-from rag.score import ScoredSentence
 from rag.service import Services
 from rag.settings import Settings
+from rag.stages.retrieve import restrict
+from rag.stages.score import ScoredSentence
 
 logger = logging.getLogger(__name__)
 

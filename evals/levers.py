@@ -37,11 +37,11 @@ from evals.devsets import split_of
 from evals.devsets.scoring import locate
 from evals.fit_policy import eval_sets, holds_evidence
 from evals.harness import ingested_services
+from rag.encoders.cross_encoder import Reranker, bundled_reranker_dir, onnx_feed
 from rag.models import Filters
-from rag.rerank import Reranker, bundled_reranker_dir, onnx_feed
-from rag.retrieve import restrict
 from rag.service import Services, build_services
 from rag.settings import Settings
+from rag.stages.retrieve import restrict
 
 TOP = 24
 HEADER = """<!-- written by `python -m evals.levers --out evals/devsets/LEVERS.md` -->

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evals.cases import Case, Gold
-from evals.devsets.run import DevResult, Shown
+from evals.devsets.results import DevResult, Shown
 from evals.devsets.scoring import locate, metrics, score
 
 TEXTS = {

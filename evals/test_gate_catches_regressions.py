@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-import rag.select
-import rag.verify
+import rag.stages.select
+import rag.stages.verify
 from evals.cases import Case
 from evals.harness import EvalRun, run_cases
 from evals.metrics import check_metrics
@@ -45,7 +45,9 @@ def test_shifted_offsets_are_dropped_and_the_gate_fails(
     subset: list[Case],
     floors: dict[str, float],
 ) -> None:
-    monkeypatch.setattr(rag.select, "select_quotes", _shifted(rag.select.select_quotes))
+    monkeypatch.setattr(
+        rag.stages.select, "select_quotes", _shifted(rag.stages.select.select_quotes)
+    )
     results = run_cases(eval_services, subset)
     checks = check_metrics(results, floors)
 
@@ -74,8 +76,10 @@ def test_unverified_shifted_quotes_fail_quote_exactness(
     floors: dict[str, float],
 ) -> None:
     """Had the verbatim check itself regressed, quote exactness would catch it."""
-    monkeypatch.setattr(rag.select, "select_quotes", _shifted(rag.select.select_quotes))
-    monkeypatch.setattr(rag.verify, "verify", lambda *args, **kwargs: True)
+    monkeypatch.setattr(
+        rag.stages.select, "select_quotes", _shifted(rag.stages.select.select_quotes)
+    )
+    monkeypatch.setattr(rag.stages.verify, "verify", lambda *args, **kwargs: True)
     results = run_cases(eval_services, subset)
     check = check_metrics(results, floors)["quote_exactness"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from evals.cases import Case
 from evals.harness import EvalRun, run_cases
 from evals.metrics import CaseResult
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.service import Services, build_services
 
 

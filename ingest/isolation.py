@@ -3,7 +3,7 @@
 pypdf can spend minutes on a small hostile file (a 67 KB PDF parsed for over 9 minutes),
 holding the GIL all the while; in the app that stalls every question. So parsing runs in
 one long-lived worker: the caller waits at most ``seconds``, then kills it (a new one
-starts for the next file). The worker is a plain ``python -m ingest.isolation`` child over
+starts for the next file). The worker is a plain ``python -m ingest.worker`` child over
 a socket pair, not ``multiprocessing``: its spawn re-runs the caller's main script, which a
 script without a ``__name__ == "__main__"`` guard does not survive, and fork is unsafe in a
 threaded server.
@@ -26,7 +26,7 @@ from ingest.metadata import one_line
 from rag.errors import IngestError
 
 if TYPE_CHECKING:
-    from ingest.loaders import RawDocument
+    from ingest.document import RawDocument
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class _Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "ingest.isolation", str(theirs.fileno())],
+                [sys.executable, "-m", "ingest.worker", str(theirs.fileno())],
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -145,51 +145,3 @@ def load_isolated(path: Path, max_bytes: int, seconds: float | None = None) -> R
     except _Timeout:
         raise IngestError(f"took over {seconds:g} seconds to read") from None
     return raw  # type: ignore[no-any-return]
-
-
-class _Collect(logging.Handler):
-    """The worker's warnings, sent back with the result (its stderr goes nowhere)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
-def _serve(conn: Connection) -> None:  # pragma: no cover (runs in the worker process)
-    import pypdf  # noqa: F401 (imported before "ready": not part of any file's budget)
-
-    import ingest.pdf
-    from ingest.loaders import load_document
-
-    ingest.pdf.INLINE = True
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    collect = _Collect()
-    logging.getLogger("ingest").addHandler(collect)
-    logging.getLogger("ingest").setLevel(logging.WARNING)
-    conn.send(("ready",))
-    while True:
-        try:
-            request = conn.recv()
-        except EOFError:
-            return
-        collect.lines = []
-        try:
-            if request[0] == "pdf":
-                send = lambda text: conn.send(("part", text))  # noqa: E731
-                info, stopped = ingest.pdf.extract_pages(send, *request[1:])
-                conn.send(("done", info, stopped, collect.lines))
-            else:  # ("load", path, max_bytes)
-                raw = load_document(Path(request[1]), max_bytes=request[2])
-                conn.send(("done", raw, collect.lines))
-        except IngestError as exc:
-            conn.send(("error", str(exc)))
-        except Exception as exc:  # pypdf raises many exception types on damaged files
-            kind = "unreadable PDF" if request[0] == "pdf" else "cannot be read"
-            conn.send(("error", f"{kind}: {one_line(exc) or type(exc).__name__}"))
-
-
-if __name__ == "__main__":  # the worker: python -m ingest.isolation FD
-    _serve(Connection(int(sys.argv[1])))

@@ -10,12 +10,12 @@ import codecs
 import logging
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
+from ingest.document import RawDocument
 from ingest.front_matter import split_front_matter
 from ingest.metadata import collapse
 from ingest.pdf import PDF_MAX_CHARS, load_pdf
@@ -40,15 +40,6 @@ _HTML_BLOCKS = frozenset({
     "figure", "figcaption", "hr",
 })  # fmt: skip
 _ISO_PREFIX = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?!\d)")
-
-
-@dataclass(frozen=True)
-class RawDocument:
-    """A file's text before cleaning, with the metadata it declares and the markup it may hold."""
-
-    text: str
-    meta: StatementMeta
-    markup: Literal["markdown", "plain"]
 
 
 def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.loaders import RawDocument
+from ingest.document import RawDocument
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v]*\n")
 _WS = re.compile(r"\s+")

@@ -29,11 +29,11 @@ from ingest.memory import release_free_memory
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
 from ingest.writer import WindowWriter
-from rag.embeddings import PassageEmbedder
+from rag.encoders.embeddings import PassageEmbedder
 from rag.errors import IngestError, IngestLockedError, RagError, StoreUnavailableError
 from rag.models import Passage, Statement, StatementMeta
 from rag.settings import Settings
-from rag.store import ChromaStore, StatementWrite
+from rag.store.chroma import ChromaStore, StatementWrite
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ingest.pipeline import Ingestor
 from rag.dates import is_valid_date
-from rag.embeddings import PassageEmbedder
+from rag.encoders.embeddings import PassageEmbedder
 from rag.errors import RagError
 from rag.models import StatementMeta
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,8 @@
 """Question in, typed answer out: the answering stages wired together.
 
-plan (``rag.plan``) → retrieve (``rag.retrieve``) → score (``rag.score``) → select and
-decide abstention (``rag.select``) → verify (``rag.verify``) → compose (``rag.compose``),
-streamed as typed events. No LLM is involved unless asked for: every word shown as a quote
-is a verified span of a statement.
+In ``rag.stages``: plan → retrieve → score → rerank → select (and decide abstention) →
+verify → compose, streamed as typed events. No LLM is involved unless asked for: every
+word shown as a quote is a verified span of a statement.
 """
 
 from __future__ import annotations
@@ -14,10 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from rag.catalog import Catalog
-from rag.compose import answer_events, compose, nearest_citations, number_citations
-from rag.context import RequestContext
-from rag.embeddings import Embedder
+from rag.encoders.cross_encoder import Reranker
+from rag.encoders.embeddings import Embedder
 from rag.models import (
     Answer,
     AnswerEvent,
@@ -28,18 +25,21 @@ from rag.models import (
     Statement,
     StatementRef,
 )
-from rag.plan import Planner, clean_question
 from rag.policy import ScoringPolicy
-from rag.rerank import Reranker, RerankStage
-from rag.retrieve import Retriever, restrict
-from rag.score import ScoredSentence, Scorer
-from rag.select import QuoteSpan, Selector
 from rag.settings import Settings
-from rag.store import ChromaStore, StoredPassage
-from rag.texts import StatementTexts
+from rag.stages.compose import answer_events, compose, nearest_citations, number_citations
+from rag.stages.context import RequestContext
+from rag.stages.plan import Planner, clean_question
+from rag.stages.rerank import RerankStage
+from rag.stages.retrieve import Retriever, restrict
+from rag.stages.score import ScoredSentence, Scorer
+from rag.stages.select import QuoteSpan, Selector
+from rag.store.catalog import Catalog
+from rag.store.chroma import ChromaStore, StoredPassage
+from rag.store.texts import StatementTexts
 
 if TYPE_CHECKING:  # langchain is imported only when an LLM is configured
-    from rag.llm import LLMAnswerer
+    from rag.llm.answerer import LLMAnswerer
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,9 @@ class Answerer:
             candidates = self.retriever.run(
                 text, queries[0][0].vector, snap, ids, k, ctx.plan.resolution.ignore_terms
             )
-            self.texts.load(ctx, {p.passage.statement_id for p, _ in candidates})
+            self.texts.load(
+                ctx.snapshot, ctx.texts, {p.passage.statement_id for p, _ in candidates}
+            )
         with ctx.timed("score"):
             scored = self.scorer.run(ctx, queries, candidates, text)
         with ctx.timed("rerank"):

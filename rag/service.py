@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rag.catalog import Catalog
-from rag.embeddings import PassageEmbedder, SentenceTransformerEmbedder
-from rag.onnx_embedder import HybridEmbedder, export_dir
+from rag.encoders.cross_encoder import load_reranker
+from rag.encoders.embeddings import PassageEmbedder, SentenceTransformerEmbedder
+from rag.encoders.onnx import HybridEmbedder, export_dir
 from rag.pipeline import Answerer
-from rag.rerank import load_reranker
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store.catalog import Catalog
+from rag.store.chroma import ChromaStore
 
 
 @dataclass
@@ -39,7 +39,7 @@ def build_services(settings: Settings, embedder: PassageEmbedder | None = None) 
     catalog = Catalog(store, settings.keyword_dir / settings.collection_prefix)
     llm = None
     if settings.llm:  # optional: langchain is imported only when an LLM is configured
-        from rag.llm import LLMAnswerer
+        from rag.llm.answerer import LLMAnswerer
 
         llm = LLMAnswerer.from_settings(settings)
     answerer = Answerer(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.service import Services, build_services
 from rag.settings import Settings
 

@@ -20,14 +20,15 @@ from pathlib import Path
 
 from evals.devsets import SETS, SPLITS
 from evals.devsets.report import render_set
-from evals.devsets.run import DevResult, devset_services, run_devset
+from evals.devsets.results import DevResult
+from evals.devsets.run import devset_services, run_devset
 
 
 def run_set(name: str, split: str | None = None) -> list[DevResult]:
     """Ingest set ``name`` into a temporary home and answer its cases (of ``split``)."""
     from evals.devsets import split_of
-    from rag.embeddings import SentenceTransformerEmbedder
-    from rag.onnx_embedder import HybridEmbedder, export_dir
+    from rag.encoders.embeddings import SentenceTransformerEmbedder
+    from rag.encoders.onnx import HybridEmbedder, export_dir
 
     devset = SETS[name]
     cases = [c for c in devset.cases() if split is None or split_of(c.id) == split]

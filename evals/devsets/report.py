@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.devsets import SETS
-from evals.devsets.run import DevResult
+from evals.devsets.results import DevResult
 from evals.devsets.scoring import (
     METRICS,
     SPLIT_NAMES,

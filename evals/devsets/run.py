@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evals.cases import Case
 from evals.devsets import DevSet, split_of
+from evals.devsets.results import DevResult, Shown
 from evals.devsets.scoring import Located, locate, score
 from evals.harness import StatementTexts, ingested_services
 from rag.models import Answer, Citation, Filters
@@ -25,75 +25,6 @@ logger = logging.getLogger(__name__)
 
 SEARCH_K = 20
 WARM_UP = "What do the statements say?"
-
-
-@dataclass
-class Shown:
-    """A quote (or passage) as the system showed it."""
-
-    statement_id: str
-    paragraph: int
-    start: int
-    end: int
-    text: str
-    score: float
-    exact: bool = True
-    evidence: bool = False
-
-
-@dataclass
-class DevResult:
-    """One case of a development set: what the system did and how it scores."""
-
-    set: str
-    id: str
-    kind: str
-    split: str
-    question: str
-    answerable: bool
-    abstained: bool
-    resolved_question: str | None
-    quotes: list[Shown]
-    nearest: list[Shown]
-    retrieved: list[Shown]
-    latency_ms: float
-    quotes_exact: int = 0
-    quotes_total: int = 0
-    retrieval_rank: int | None = None  # first rank at which the evidence was retrieved
-    evidence_at_1: bool | None = None
-    evidence_at_3: bool | None = None
-    stage: str | None = None  # where a failed case was lost: retrieval/selection/abstention
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def failed(self) -> bool:
-        return self.stage is not None
-
-    def record(self) -> dict[str, Any]:
-        """A JSON-ready row (the ``dump`` format: features for fitting a model)."""
-
-        def shown(items: list[Shown]) -> list[dict[str, Any]]:
-            return [vars(s) for s in items]
-
-        return {
-            "set": self.set,
-            "id": self.id,
-            "kind": self.kind,
-            "split": self.split,
-            "question": self.question,
-            "resolved_question": self.resolved_question,
-            "answerable": self.answerable,
-            "abstained": self.abstained,
-            "latency_ms": self.latency_ms,
-            "retrieval_rank": self.retrieval_rank,
-            "evidence_at_1": self.evidence_at_1,
-            "evidence_at_3": self.evidence_at_3,
-            "stage": self.stage,
-            "quotes": shown(self.quotes),
-            "nearest": shown(self.nearest),
-            "retrieved": shown(self.retrieved),
-            **self.details,
-        }
 
 
 def devset_services(home: Path, devset: DevSet, embedder: Any = None) -> Services:

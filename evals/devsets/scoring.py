@@ -25,7 +25,7 @@ import numpy as np
 from evals.cases import Case
 
 if TYPE_CHECKING:
-    from evals.devsets.run import DevResult, Shown
+    from evals.devsets.results import DevResult, Shown
 
 RECALL_KS = (8, 20)
 SPLIT_NAMES = ("dev", "test", "all")

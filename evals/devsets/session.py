@@ -8,9 +8,10 @@ from pathlib import Path
 
 from evals.devsets import SETS
 from evals.devsets.report import write
-from evals.devsets.run import DevResult, devset_services, run_devset
-from rag.embeddings import SentenceTransformerEmbedder
-from rag.onnx_embedder import HybridEmbedder, export_dir
+from evals.devsets.results import DevResult
+from evals.devsets.run import devset_services, run_devset
+from rag.encoders.embeddings import SentenceTransformerEmbedder
+from rag.encoders.onnx import HybridEmbedder, export_dir
 from rag.service import Services
 
 

@@ -107,7 +107,7 @@ def install_network_guard(log_path: str) -> Callable[[], None]:
 
 
 def _install_store_hooks() -> None:
-    from rag.store import ChromaStore
+    from rag.store.chroma import ChromaStore
 
     announce = os.environ.get("RAG_TEST_ANNOUNCE") == "1"
     kill_at = int(os.environ.get("RAG_TEST_KILL_BEFORE_RECORD", "0"))
@@ -156,7 +156,7 @@ def _dump(home: str) -> None:
 
     from conftest import dump_store  # this folder is sys.path[0]
     from rag.settings import Settings
-    from rag.store import ChromaStore
+    from rag.store.chroma import ChromaStore
 
     store = ChromaStore.from_settings(Settings(home=Path(home)))
     statements, passages = dump_store(store).comparable()

@@ -24,8 +24,8 @@ from ingest.normalize import normalize
 from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Answer, Passage, Statement
 from rag.sentences import split_sentences
-from rag.store import ChromaStore
-from rag.verify import verify
+from rag.stages.verify import verify
+from rag.store.chroma import ChromaStore
 
 BIN = Path(sys.executable).parent
 RAG = BIN / "rag"

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.errors import StoreUnavailableError
-from rag.keyword import MANIFEST, KeywordIndex
 from rag.models import Passage, Statement
 from rag.service import Services, build_services
 from rag.settings import Settings
-from rag.store import ChromaStore, StatementWrite
+from rag.store.chroma import ChromaStore, StatementWrite
+from rag.store.keyword import MANIFEST, KeywordIndex
 
 from .conftest import assert_quotes_verified, citation_keys, statement_texts
 
@@ -106,7 +106,7 @@ def test_damaged_keyword_index_is_rebuilt_with_the_same_answers(
     KeywordIndex.load(folder, snap.fingerprint, passages)  # saved whole
 
     damage(folder)
-    caplog.set_level(logging.INFO, logger="rag.catalog")
+    caplog.set_level(logging.INFO, logger="rag.store.catalog")
     again = build_services(copied, embedder=embedder)  # a new process: reads the cache
     texts = statement_texts(again.store)
     for question in QUESTIONS:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.errors import StoreUnavailableError
 from rag.service import Services, build_services
 from rag.settings import Settings
@@ -122,10 +122,11 @@ def test_a_hung_server_times_out_clearly(
 ) -> None:
     """A server that stops answering (not dead: SIGSTOP) fails the question after the read
     timeout instead of holding a UI worker forever."""
-    import rag.store as store_module
+    import rag.store.chroma as store_module
+    import rag.store.connection as connection
 
     monkeypatch.setattr(store_module, "SERVER_READ_TIMEOUT", 1.0)
-    monkeypatch.setattr(store_module, "RETRY_PAUSE", 0.0)
+    monkeypatch.setattr(connection, "RETRY_PAUSE", 0.0)
     store = store_module.ChromaStore.from_settings(on_server.settings)  # applies the timeouts
     assert chroma_server.process is not None
     chroma_server.process.send_signal(signal.SIGSTOP)

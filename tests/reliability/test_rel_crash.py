@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from ingest.pipeline import Ingestor
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.service import Services, build_services
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
 
 from .conftest import (
     CHILD,

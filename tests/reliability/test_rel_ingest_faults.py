@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
 
 from .conftest import assert_no_traceback, bundled_sentences, run_rag
 

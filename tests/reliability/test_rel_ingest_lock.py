@@ -14,7 +14,7 @@ from ingest.pipeline import BUNDLED_CORPUS, Ingestor
 from rag.errors import IngestLockedError
 from rag.service import Services
 from rag.settings import Settings
-from rag.store import ChromaStore
+from rag.store.chroma import ChromaStore
 
 from .conftest import RAG, assert_no_traceback, assert_same_store, child_env, dump_store, run_rag
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.service import Services, build_services
 from rag.settings import Settings
 
@@ -63,7 +63,7 @@ def live_app(
     """The real app over a copy of the bundled store, and a gradio_client session."""
     from gradio_client import Client
 
-    from ui.web import build_app, prepare, serve
+    from ui.web.app import build_app, prepare, serve
 
     home = tmp_path / "home"
     shutil.copytree(bundled.settings.chroma_path, home / "chroma")
@@ -224,7 +224,7 @@ def test_only_another_writers_token_reopens_the_store(services: Services) -> Non
     write (what another process's ingest leaves) reopens the client once, for every store
     of this process on that folder."""
     from ingest.pipeline import BUNDLED_CORPUS, Ingestor
-    from rag.store import VERSION_KEY, ChromaStore
+    from rag.store.chroma import VERSION_KEY, ChromaStore
 
     store = services.store
     other = ChromaStore.from_settings(services.settings)  # e.g. the UI's upload path

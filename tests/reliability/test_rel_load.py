@@ -35,8 +35,8 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def app_url(bundled: Services) -> Iterator[str]:
-    """The real app (``ui.web.build_app``) on a free loopback port, in this process."""
-    web = pytest.importorskip("ui.web", reason="ui/web.py is not written yet")
+    """The real app (``ui.web.app.build_app``) on a free loopback port, in this process."""
+    web = pytest.importorskip("ui.web.app", reason="ui/web/app.py is not written yet")
     demo = web.build_app(bundled, bundled.settings)
     port = free_port()
     if hasattr(web, "serve"):

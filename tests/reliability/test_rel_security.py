@@ -18,8 +18,8 @@ import pytest
 
 from rag.service import Services
 from rag.settings import Settings
-from rag.store import make_client
-from ui.web import build_app, serve
+from rag.store.chroma import make_client
+from ui.web.app import build_app, serve
 
 from .conftest import CHILD, child_env, free_port
 
@@ -137,7 +137,7 @@ def test_password_guessing_is_throttled(
     protected_ui: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """300 wrong passwords in a burst: only a handful are even checked."""
-    caplog.set_level(logging.WARNING, logger="ui.auth")
+    caplog.set_level(logging.WARNING, logger="ui.web.auth")
     started = time.monotonic()
     with httpx.Client(timeout=30) as client:
         codes = {

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
-from rag.embeddings import SentenceTransformerEmbedder
+from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.errors import StoreUnavailableError
 from rag.service import Services, build_services
 from rag.settings import Settings
@@ -190,7 +190,7 @@ def test_store_errors_mention_disk_space_only_when_the_disk_is_full(
     does, and anything else says the store is damaged and how to rebuild it."""
     from chromadb.errors import InternalError
 
-    from rag.store_failures import store_failure
+    from rag.store.failures import store_failure
 
     message = str(store_failure(InternalError(error), "/data/chroma", server=False))
     assert "\n" not in message

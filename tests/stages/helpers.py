@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from rag.models import Passage, Statement
-from rag.score import ScoredSentence, SentenceFeatures
-from rag.store import StoredPassage
+from rag.stages.score import ScoredSentence, SentenceFeatures
+from rag.store.chroma import StoredPassage
 
 TEXT = "Troops out now. The war is a crime against the people of Iraq. Nobody voted for it."
 SENTENCES = ((0, 15), (16, 62), (63, 83))

@@ -5,14 +5,10 @@ from __future__ import annotations
 from typing import cast
 
 from rag.cache import LRUCache
-from rag.catalog import Snapshot
-from rag.context import RequestContext
-from rag.conversation import Resolution
-from rag.keyword import KeywordIndex
-from rag.models import Filters
-from rag.plan import Plan
-from rag.store import ChromaStore
-from rag.texts import StatementTexts
+from rag.store.catalog import Snapshot
+from rag.store.chroma import ChromaStore
+from rag.store.keyword import KeywordIndex
+from rag.store.texts import StatementTexts
 from tests.stages.helpers import statement
 
 
@@ -67,13 +63,12 @@ def test_statement_texts_are_read_once_per_store_state() -> None:
     texts = StatementTexts(cast(ChromaStore, store))
     a, b = statement("a"), statement("b")
     snap = Snapshot("fp1", {"a": a, "b": b}, KeywordIndex([], [], None, {}))
-    plan = Plan("q", Filters(), [a, b], Resolution("q", "q"), None)
-    first = RequestContext(plan, snap)
-    texts.load(first, ["a", "b", "unknown"])
-    assert first.texts == {"a": "text of a", "b": "text of b"}
-    second = RequestContext(plan, snap)
-    texts.load(second, ["b"])
-    assert second.texts == {"b": "text of b"} and store.reads == [["a", "b"]]
-    changed = RequestContext(plan, Snapshot("fp2", snap.statements, snap.keywords))
-    texts.load(changed, ["b"])
+    first: dict[str, str] = {}
+    texts.load(snap, first, ["a", "b", "unknown"])
+    assert first == {"a": "text of a", "b": "text of b"}
+    second: dict[str, str] = {}
+    texts.load(snap, second, ["b"])
+    assert second == {"b": "text of b"} and store.reads == [["a", "b"]]
+    changed: dict[str, str] = {}
+    texts.load(Snapshot("fp2", snap.statements, snap.keywords), changed, ["b"])
     assert store.reads == [["a", "b"], ["b"]]

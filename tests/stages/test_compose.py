@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.compose import (
+from rag.models import CitationEvent, DoneEvent, Filters, StatementRef, TextEvent
+from rag.stages.compose import (
     answer_events,
     compose,
     describe_scope,
@@ -10,10 +11,9 @@ from rag.compose import (
     nearest_citations,
     number_citations,
 )
-from rag.conversation import Resolution
-from rag.models import CitationEvent, DoneEvent, Filters, StatementRef, TextEvent
-from rag.plan import Plan
-from rag.select import WEAK_EVIDENCE, QuoteSpan, Selection
+from rag.stages.conversation import Resolution
+from rag.stages.plan import Plan
+from rag.stages.select import WEAK_EVIDENCE, QuoteSpan, Selection
 from tests.stages.helpers import TEXT, sentence, statement, stored
 
 A, B = statement("a", "Socialist Equality Party"), statement("b", "Socialist Workers Party")

@@ -1,10 +1,10 @@
-"""Follow-ups resolved against the conversation (plan stage, ``rag.conversation``)."""
+"""Follow-ups resolved against the conversation (plan stage, ``rag.stages.conversation``)."""
 
 from __future__ import annotations
 
-from rag.conversation import resolve
 from rag.models import Answer, Citation, Statement
 from rag.sentences import content_terms
+from rag.stages.conversation import resolve
 from tests.stages.helpers import speaker
 
 

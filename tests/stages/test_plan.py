@@ -6,10 +6,10 @@ from typing import Any, cast
 
 import pytest
 
-from rag.catalog import Catalog
 from rag.errors import InvalidQuestionError
 from rag.models import Answer, Citation, Filters, Statement
-from rag.plan import Planner, clean_question, compare_topic
+from rag.stages.plan import Planner, clean_question, compare_topic
+from rag.store.catalog import Catalog
 from tests.stages.helpers import statement
 
 SEP = statement("sep", "Socialist Equality Party")

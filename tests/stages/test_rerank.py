@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from rag.encoders.cross_encoder import BUNDLED_RERANKER, load_reranker
 from rag.errors import RerankerError
 from rag.policy import ScoringPolicy
-from rag.rerank import BUNDLED_RERANKER, RerankStage, load_reranker
+from rag.stages.rerank import RerankStage
 from tests.stages.helpers import TEXT, sentence
 
 TEXTS = {"s1": TEXT}
@@ -52,7 +53,7 @@ class CountingModel:
 
 
 def test_at_weight_zero_reading_stops_at_the_floor_with_the_same_decision(model) -> None:  # type: ignore[no-untyped-def]
-    from rag.select import not_addressed
+    from rag.stages.select import not_addressed
 
     scored = [sentence(1, 0.60, 0.5), sentence(0, 0.59, 0.5), sentence(2, 0.58, 0.5)]
     question = "Is the war a crime against the Iraqi people?"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.retrieve import exact_search, rrf_fuse
+from rag.stages.retrieve import exact_search, rrf_fuse
 
 
 def test_fusion_rewards_agreement_and_normalises_to_the_best() -> None:

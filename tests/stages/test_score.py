@@ -5,14 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.catalog import Snapshot
-from rag.context import RequestContext
-from rag.conversation import Resolution
-from rag.keyword import KeywordIndex
 from rag.models import Filters
-from rag.plan import Plan
 from rag.policy import ScoringPolicy
-from rag.score import (
+from rag.stages.context import RequestContext
+from rag.stages.conversation import Resolution
+from rag.stages.plan import Plan
+from rag.stages.score import (
     Query,
     Scorer,
     combine,
@@ -21,7 +19,9 @@ from rag.score import (
     score_sentences,
     unknown_names,
 )
-from rag.texts import StatementTexts
+from rag.store.catalog import Snapshot
+from rag.store.keyword import KeywordIndex
+from rag.store.texts import StatementTexts
 from tests.stages.helpers import TEXT, sentence, statement, stored
 
 POLICY = ScoringPolicy()

@@ -8,8 +8,8 @@ import numpy as np
 
 from rag.models import Citation, Passage
 from rag.policy import ScoringPolicy
-from rag.score import SentenceFeatures
-from rag.select import (
+from rag.stages.score import SentenceFeatures
+from rag.stages.select import (
     NOT_ADDRESSED,
     NOT_VERBATIM,
     NOTHING_FOUND,
@@ -19,7 +19,7 @@ from rag.select import (
     decide,
     select_quotes,
 )
-from rag.store import StoredPassage
+from rag.store.chroma import StoredPassage
 from tests.stages.helpers import TEXT, sentence, statement, stored
 
 POLICY = ScoringPolicy(min_score=0.3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.rewrite import topic_of
-from rag.speakers import find_speakers, surname, without_names
+from rag.stages.rewrite import topic_of
+from rag.stages.speakers import find_speakers, surname, without_names
 from tests.stages.helpers import speaker
 
 DEBATE = [

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from rag.verify import SourceText, cite, normalise, verify
+from rag.stages.verify import SourceText, cite, normalise, verify
 from tests.stages.helpers import TEXT, statement
 
 
@@ -19,7 +19,7 @@ def test_a_quote_is_verified_only_at_its_exact_offsets() -> None:
 
 
 def test_a_dropped_quote_is_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.ERROR, logger="rag.verify"):
+    with caplog.at_level(logging.ERROR, logger="rag.stages.verify"):
         assert not verify(TEXT, 0, 5, "Nope!")
     assert "not verbatim" in caplog.text
 

@@ -1,0 +1,168 @@
+"""The conversation store (ui/web/conversations.py), without Gradio or a model."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from rag.errors import RagError
+from rag.models import Answer, Citation, Filters
+from ui.web.conversations import ConversationStore, title_of
+
+
+def _answer(question: str, resolved: str | None = None) -> Answer:
+    cite = Citation(
+        n=1,
+        statement_id="s1",
+        source="s1.txt",
+        organization="Party <b>",
+        paragraph=2,
+        start=0,
+        end=5,
+        quote="Hello",
+    )
+    return Answer(
+        question=question,
+        abstained=False,
+        answer="“Hello” [1]",
+        citations=[cite],
+        resolved_question=resolved,
+        filters=Filters(organization="Party <b>"),
+        scope="all 2 statements",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConversationStore:
+    return ConversationStore.under(tmp_path / "home")
+
+
+def test_answers_round_trip_as_typed_objects(store: ConversationStore, tmp_path: Path) -> None:
+    cid = store.create("browser:a", "What is the Quds Force?")
+    first, second = _answer("What is the Quds Force?"), _answer("And who led it?", "Who led it?")
+    assert store.append("browser:a", cid, first) == 0
+    assert store.append("browser:a", cid, second) == 1
+    # a new store over the same file: what an app restart sees
+    again = ConversationStore.under(tmp_path / "home")
+    assert again.answers("browser:a", cid) == [first, second]
+    [info] = again.conversations("browser:a")
+    assert info.title == "What is the Quds Force?" and info.turns == 2
+    assert info.label.startswith("What is the Quds Force? · 20")
+    assert (tmp_path / "home" / "conversations.sqlite3").exists()
+
+
+def test_owners_see_only_their_own(store: ConversationStore) -> None:
+    cid = store.create("user:alice", "Alice's question")
+    assert store.conversations("user:bob") == []
+    with pytest.raises(RagError, match="no longer exists"):
+        store.answers("user:bob", cid)
+    with pytest.raises(RagError):
+        store.delete("user:bob", cid)
+    assert len(store.conversations("user:alice")) == 1
+
+
+def test_rename_delete_and_list_order(store: ConversationStore) -> None:
+    old = store.create("o", "first")
+    new = store.create("o", "second")
+    store.append("o", new, _answer("second"))
+    assert [c.id for c in store.conversations("o")] == [new, old]
+    store.rename("o", old, "  Renamed\nconversation  ")
+    assert store.get("o", old).title == "Renamed conversation"  # type: ignore[union-attr]
+    with pytest.raises(RagError, match="Type a name"):
+        store.rename("o", old, "   ")
+    store.delete("o", new)
+    assert [c.id for c in store.conversations("o")] == [old]
+
+
+def test_one_verdict_per_answer_changeable(store: ConversationStore) -> None:
+    cid = store.create("o", "q")
+    store.append("o", cid, _answer("q1"))
+    store.append("o", cid, _answer("q2"))
+    store.rate("o", cid, 0, True, "good quotes")
+    store.rate("o", cid, 0, False)  # changed: the comment stays
+    store.rate("o", cid, 1, True)
+    ratings = store.ratings("o", cid)
+    assert [(r.verdict, r.comment) for r in ratings] == [(False, "good quotes"), (True, None)]
+    store.rate("o", cid, 1, None)
+    assert store.ratings("o", cid)[1].verdict is None
+    with pytest.raises(RagError, match="no longer in the conversation"):
+        store.rate("o", cid, 5, True)
+
+
+def test_edit_and_resend_replaces_later_turns(store: ConversationStore) -> None:
+    cid = store.create("o", "q")
+    for q in ("q1", "q2", "q3"):
+        store.append("o", cid, _answer(q))
+    store.append("o", cid, _answer("q2 edited"), turn=1)
+    assert [a.question for a in store.answers("o", cid)] == ["q1", "q2 edited"]
+    store.truncate("o", cid, 1)
+    assert [a.question for a in store.answers("o", cid)] == ["q1"]
+
+
+def test_titles_are_one_short_line() -> None:
+    assert title_of("  a\n b  ") == "a b"
+    assert len(title_of("x" * 500)) == 80 and title_of("x" * 500).endswith("…")
+
+
+def test_safe_with_several_writers(store: ConversationStore) -> None:
+    cid = store.create("o", "q")
+    errors: list[Exception] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(5):
+                other = ConversationStore(store.path)  # like another worker process
+                other.create("o", f"t{n}-{i}")
+                other.append("o", cid, _answer(f"{n}-{i}"))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(store.conversations("o")) == 21 and len(store.answers("o", cid)) == 20
+
+
+def test_unwritable_home_is_a_one_line_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RagError, match="Cannot use the conversation store"):
+        ConversationStore.under(blocker / "home").create("o", "q")
+
+
+def test_filter_chips_are_escaped_and_removable() -> None:
+    from ui.web.chips import ActiveFilters, active_chips, chips_html, remove_chip
+
+    active = ActiveFilters(
+        statement_ids=["s1", "s2"],
+        organization="Party <img src=x>",
+        author="A. Author",
+        since="2010",
+        compare=True,
+        edit_turn=1,
+    )
+    chips = active_chips(active, {"s1": "SEP, 2020"})
+    labels = [c.label for c in chips]
+    assert labels == [
+        "Editing question 2",
+        "Statement: SEP, 2020",
+        "Statement: s2",
+        "Organization: Party <img src=x>",
+        "Author: A. Author",
+        "Since: 2010",
+        "Compare",
+    ]
+    markup = chips_html(chips)
+    assert "<img" not in markup and "Party &lt;img src=x&gt;" in markup
+    assert 'data-chip="statement:s1"' in markup
+    assert "Searching all statements" in chips_html(active_chips(ActiveFilters()))
+    assert remove_chip("statement:s1", ["s1", "s2"]) == {"statements": ["s2"]}
+    assert remove_chip("organization", []) == {"organization": ""}
+    assert remove_chip("compare", []) == {"compare": False}
+    assert remove_chip("edit", []) == {"edit": None}
+    assert remove_chip("bogus", []) == {}

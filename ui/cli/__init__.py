@@ -1,0 +1,27 @@
+"""The ``rag`` command: a thin face over ``rag/`` and ``ingest/``.
+
+Every command builds one ``Settings`` (env ``RAG_*``), calls library functions, and
+translates ``RagError`` into one line on stderr with a non-zero exit. Each module holds
+a few commands and imports what they need only when they run (``rag ask`` stays quick).
+"""
+
+from __future__ import annotations
+
+from ui.cli import questions, serve, statements
+from ui.cli.app import EXIT_ERROR, EXIT_SKIPPED, app, config_error, quiet_libraries
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_SKIPPED",
+    "app",
+    "config_error",
+    "main",
+    "questions",
+    "quiet_libraries",
+    "serve",
+    "statements",
+]
+
+
+def main() -> None:
+    app()

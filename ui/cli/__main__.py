@@ -1,0 +1,5 @@
+"""``python -m ui.cli``: the ``rag`` command."""
+
+from ui.cli import main
+
+main()

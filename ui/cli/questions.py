@@ -1,0 +1,93 @@
+"""Commands that answer: ``ask`` (one question, or a batch)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from rag.errors import RagError
+from rag.models import Filters
+from ui.cli.app import app, decoded, edge, fail, print_json, settings_or_fail
+from ui.render.text import readable
+
+
+@app.command()
+def ask(
+    question: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object (with --batch: one per line).")
+    ] = False,
+    batch: Annotated[
+        str | None, typer.Option(help="File with one question per line ('-' for stdin).")
+    ] = None,
+    statement: Annotated[
+        list[str] | None, typer.Option("--statement", help="Only this statement id (repeatable).")
+    ] = None,
+    organization: Annotated[str | None, typer.Option(help="Only this organization.")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only statements dated on/after.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only statements dated on/before.")] = None,
+    compare: Annotated[bool, typer.Option(help="Group quotes per statement.")] = False,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to read.")] = None,
+    llm: Annotated[
+        bool, typer.Option("--llm", help="Let the configured RAG_LLM write the answer.")
+    ] = False,
+) -> None:
+    """Answer a question with verbatim quotes (or say the statements don't address it)."""
+    from rag.service import build_services
+
+    if (question is None) == (batch is None):
+        if question is None:
+            raise fail('nothing to ask: give a question (rag ask "…") or --batch FILE')
+        raise fail("give either a question or --batch FILE, not both")
+    settings = settings_or_fail()
+    filters = Filters(
+        statement_ids=statement or [],
+        organization=organization,
+        author=author,
+        since=since,
+        until=until,
+    )
+    if llm and not settings.llm:
+        raise fail("--llm needs a chat model: set RAG_LLM (see the README)")
+    with edge():
+        services = build_services(settings)
+        if question is not None:
+            answer = services.answerer.answer(
+                decoded(question), filters, compare=compare or None, k=k, use_llm=llm
+            )
+            typer.echo(
+                json.dumps(answer.to_json_dict(), ensure_ascii=False)
+                if as_json
+                else readable(answer)
+            )
+            return
+        assert batch is not None
+        # Bad filters (or an empty store) fail the whole batch once, not every line.
+        services.catalog.scope(filters)
+        try:
+            stream = sys.stdin if batch == "-" else open(batch, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise fail(f"cannot read {batch}: {exc.strerror}") from None
+        with stream:
+            for line in stream:
+                line = decoded(line)
+                if not line.strip():
+                    continue
+                try:
+                    answer = services.answerer.answer(
+                        line.rstrip("\n"), filters, compare=compare or None, k=k, use_llm=llm
+                    )
+                except RagError as exc:
+                    if not as_json:
+                        typer.echo(f"error: {exc}", err=True)
+                        continue
+                    print_json({"question": line.rstrip("\n"), "error": str(exc)})
+                    continue
+                if as_json:
+                    print_json(answer.to_json_dict())
+                else:
+                    typer.echo(readable(answer) + "\n")

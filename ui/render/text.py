@@ -1,0 +1,44 @@
+"""The CLI's readable form of a typed answer (``rag ask`` without ``--json``)."""
+
+from __future__ import annotations
+
+from rag.models import Answer
+from ui.render import view
+
+
+def readable(answer: Answer) -> str:
+    """The typed answer as text: quotes under who said them, then the citation list."""
+    by_n = {c.n: c for c in answer.citations}
+    lines = [f"({line})\n" for line in [view.understood(answer)] if line]
+    if answer.abstained:
+        lines.append(view.ABSTAIN_TITLE)
+        if answer.nearest:
+            lines += ["", f"{view.NEAREST_LABEL}:"]
+            lines += [f"- {c.label}, ¶{c.paragraph}: “{c.quote}”" for c in answer.nearest]
+    elif answer.generated:
+        lines.append(
+            "".join(
+                s.text + "".join(f"[{n}]" for n in s.refs if n in by_n) for s in answer.segments
+            )
+        )
+    else:
+        if view.is_comparison(answer):
+            topic = view.compared_on(answer)
+            counts = view.compare_counts(answer)
+            lines += [f"{topic} ({counts})" if topic else counts.capitalize(), ""]
+        for group, cites in view.grouped(answer):
+            lines += [group.label + (f" — “{group.title}”" if group.title else "") + ":"]
+            lines += [f"“{c.quote}” [{c.n}]" for c in cites]
+            lines.append("")
+        lines += [line for line in [view.not_addressed(answer)] if line]
+    if answer.citations:
+        lines.append("")
+        for c in answer.citations:
+            lines.append(
+                f"[{c.n}] {c.label}, ¶{c.paragraph} — {c.source} "
+                f"({c.statement_id} {c.start}:{c.end})"
+            )
+    lines += [f"note: {note}" for note in (answer.notice, view.unverified(answer)) if note]
+    lines += [line for line in [view.searched(answer)] if line]
+    kept = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+    return "\n".join(kept).strip("\n")

@@ -1,0 +1,113 @@
+"""Starting the Gradio app: ``serve`` (in the background), ``launch`` (``rag ui``), and
+``prepare`` (first-run ingest, warm model and index).
+
+The page itself is built in ``ui/web/layout.py``; its handlers live in ``ui/web/handlers.py``
+and ``ui/web/sources.py``. ``build_app``, ``auth_for`` and ``parse_auth`` are re-exported
+here, where tests and benchmarks import them.
+
+Safety: ``launch`` binds 127.0.0.1 unless told otherwise; any non-loopback address needs
+``RAG_UI_AUTH`` (``user:password`` or a file of such lines) unless ``no_auth``; logins
+are throttled (``ui/web/auth.py``); no share link, and Gradio's hint to make one is not
+printed; uploads are limited to ``settings.max_upload_mb`` and to .txt/.md/.html/.pdf.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import gradio as gr
+
+from ingest.pipeline import Ingestor
+from rag.errors import RagError
+from rag.service import Services, build_services
+from rag.settings import Settings
+from ui.web.auth import LoginThrottle, auth_for, parse_auth
+from ui.web.layout import STATIC, build_app
+
+__all__ = ["auth_for", "build_app", "launch", "parse_auth", "prepare", "serve"]
+
+logger = logging.getLogger(__name__)
+
+
+def serve(
+    demo: gr.Blocks,
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    no_auth: bool = False,
+    quiet: bool = True,
+) -> str:
+    """Queue and start ``demo`` in the background; returns its local URL.
+
+    ``quiet`` (the default) keeps Gradio from printing its banner, whose "set
+    share=True" hint contradicts this app's rule of never making a public link.
+    """
+    pairs = auth_for(settings, host, no_auth)
+    demo.queue(default_concurrency_limit=settings.ui_concurrency)
+    try:
+        _, url, _ = demo.launch(
+            server_name=host,
+            server_port=port,
+            share=False,
+            auth=LoginThrottle(pairs) if pairs else None,
+            max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+            prevent_thread_lock=True,
+            quiet=quiet,
+            show_error=False,
+            ssr_mode=False,
+            footer_links=["api"],
+            theme=gr.themes.Soft(
+                font=["ui-sans-serif", "system-ui", "sans-serif"],
+                font_mono=["ui-monospace", "monospace"],
+            ),
+            css_paths=[STATIC / "app.css"],
+        )
+    except OSError as exc:  # port taken, address not available
+        raise RagError(
+            f"Cannot listen on {host}:{port}: {str(exc).splitlines()[0]}",
+            hint="choose another --port",
+        ) from None
+    return url
+
+
+def prepare(services: Services, ingest_if_empty: bool = True) -> None:
+    """Ingest the bundled statements into an empty store; load the model and the index."""
+    if ingest_if_empty and not services.store.statements():
+        logger.info("The store is empty: ingesting the bundled statements first")
+        report = Ingestor(services.settings, services.store, services.embedder).run()
+        logger.info(
+            "Ingested %s in %.1fs",
+            ", ".join(f"{v} {k}" for k, v in report.summary().items() if v),
+            report.seconds,
+        )
+        services.catalog.invalidate()
+    started = time.perf_counter()
+    services.embedder.embed_query("warm up")
+    services.catalog.snapshot()
+    logger.info("model and keyword index ready in %.1fs", time.perf_counter() - started)
+
+
+def launch(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    no_auth: bool = False,
+    ingest_if_empty: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Start the UI and block until interrupted (``rag ui``); ``on_ready(url)`` is called
+    once it listens (the CLI prints the address)."""
+    auth_for(settings, host, no_auth)  # fail before the slow parts
+    services = build_services(settings)
+    prepare(services, ingest_if_empty)
+    demo = build_app(services, settings)
+    url = serve(demo, settings, host, port, no_auth)
+    logger.info("Statements Q&A is running on %s", url)
+    if on_ready is not None:
+        on_ready(url)
+    try:
+        demo.block_thread()
+    finally:
+        demo.close()

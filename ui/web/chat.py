@@ -1,0 +1,246 @@
+"""The Ask tab's chat: a question in, the answer streamed in as its typed events arrive,
+then saved to the browser's (or user's) conversation; Stop, new chat, export.
+
+The streamed text is shown escaped as it arrives, and the finished ``Answer`` is rendered
+by ``ui/web/html.py``. Every toast goes through ``ui/web/toasts.py`` (escaped, with web
+wording).
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import RagError
+from rag.models import (
+    Answer,
+    CitationEvent,
+    DoneEvent,
+    Filters,
+    RetrievalEvent,
+    TextEvent,
+)
+from rag.service import Services
+from rag.settings import Settings
+from ui.render.markdown import conversation_markdown
+from ui.web import html
+from ui.web.conversations import ConversationStore
+from ui.web.downloads import ExportFolder
+from ui.web.history import choices, owner_of
+from ui.web.sources import SourceHandlers
+from ui.web.toasts import for_web, info, warn
+
+logger = logging.getLogger(__name__)
+
+EXPORT_NAME = "statements-qa-conversation.md"
+_QUESTION = re.compile(r'<div class="rag-question">(.*)</div>', re.S)
+_UNFINISHED = ("rag-pending", "rag-streaming")
+
+
+def filters_of(
+    statement_ids: Sequence[str] | None,
+    organization: str | None,
+    since: str | None,
+    until: str | None,
+    author: str | None = None,
+) -> Filters:
+    """The filters of the page's fields (blank means unset)."""
+    return Filters(
+        statement_ids=[s for s in (statement_ids or []) if s],
+        organization=(organization or "").strip() or None,
+        author=(author or "").strip() or None,
+        since=(since or "").strip() or None,
+        until=(until or "").strip() or None,
+    )
+
+
+class ChatHandlers:
+    """The Ask tab's chat events."""
+
+    def __init__(
+        self,
+        services: Services,
+        settings: Settings,
+        sources: SourceHandlers,
+        exports: ExportFolder | None = None,
+        conversations: ConversationStore | None = None,
+    ) -> None:
+        self.services = services
+        self.settings = settings
+        self.sources = sources
+        self.exports = exports or ExportFolder()
+        self.conversations = conversations or ConversationStore.under(settings.home)
+
+    def export(self, answers: Sequence[Answer]) -> str:
+        """The conversation as a Markdown file to download."""
+        return str(self.exports.write(EXPORT_NAME, conversation_markdown(answers)))
+
+    def respond(
+        self,
+        message: str,
+        chat: list[dict[str, Any]] | None,
+        answers: list[Answer] | None,
+        conversation: str | None,
+        edit_turn: int | None,
+        browser_id: str | None,
+        statement_ids: list[str] | None,
+        organization: str | None,
+        author: str | None,
+        since: str | None,
+        until: str | None,
+        compare: bool,
+        use_llm: bool = False,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[Any, ...]]:
+        """The chat: echo the question, then render the answer as its events arrive; the
+        finished answer is saved to the browser's (or user's) conversation.
+
+        Yields (textbox, chatbot, answers, citations panel, export button, conversation
+        id, conversation list, edit turn, failed question). A question that fails goes
+        back to the box only if nothing new was typed there meanwhile (``ui/web/events.py``).
+        """
+        skip = (gr.skip(),) * 3
+        question = (message or "").strip()
+        if not question:
+            warn("Type a question first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
+            return
+        history = list(answers or [])
+        before = list(chat or [])
+        if edit_turn is not None and 0 <= int(edit_turn) < len(history):
+            # edit-and-resend: the edited question replaces that turn and what followed
+            history, before = history[: int(edit_turn)], before[: 2 * int(edit_turn)]
+        else:
+            edit_turn = None
+        pending = [
+            *before,
+            {"role": "user", "content": html.user_message(question)},
+            {"role": "assistant", "content": html.pending_message()},
+        ]
+        # the box was emptied in the page when the question was sent (events.CLEAR_BOX)
+        yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, ""
+        started = time.perf_counter()
+        first_text = None
+        text = ""
+        answer = None
+        try:
+            events = self.services.answerer.stream(
+                question,
+                filters_of(statement_ids, organization, since, until, author),
+                history,
+                compare=True if compare else None,
+                use_llm=bool(use_llm),
+            )
+            for event in events:
+                if isinstance(event, RetrievalEvent):
+                    note = f"Reading {event.passages} passages…"
+                    pending[-1] = {"role": "assistant", "content": html.pending_message(note)}
+                elif isinstance(event, CitationEvent):
+                    continue  # shown with the finished answer
+                elif isinstance(event, TextEvent):
+                    if first_text is None:
+                        first_text = time.perf_counter() - started
+                    text += event.text
+                    content = html.streaming_message(text)
+                    pending[-1] = {"role": "assistant", "content": content}
+                elif isinstance(event, DoneEvent):
+                    answer = event.answer
+                    continue
+                yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
+        except RagError as exc:
+            warn(for_web(exc))
+            yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
+            return
+        except Exception:  # a bug, not the user's doing: log it, keep the page usable
+            logger.exception("answering %r failed", question)
+            warn("Something went wrong while answering; the server log has details.")
+            yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
+            return
+        if answer is None:  # pragma: no cover - the answerer always ends with DoneEvent
+            raise gr.Error("The answer did not complete")
+        logger.info(
+            "answered %r in %.0f ms (first text after %.0f ms)",
+            question,
+            (time.perf_counter() - started) * 1000,
+            (first_text or 0) * 1000,
+        )
+        pending[-1] = {"role": "assistant", "content": html.answer_message(answer)}
+        history.append(answer)
+        shown = answer.nearest if answer.abstained else answer.citations
+        panel = html.citations_panel(answer, self.sources.texts(shown))
+        export = gr.update(value=self.export(history), interactive=True)
+        conversation, listed = self.save(request, browser_id, conversation, answer, edit_turn)
+        yield gr.skip(), [*pending], history, panel, export, conversation, listed, None, gr.skip()
+
+    def save(
+        self,
+        request: gr.Request | None,
+        browser_id: str | None,
+        conversation: str | None,
+        answer: Answer,
+        turn: int | None,
+    ) -> tuple[Any, Any]:
+        """Store the answer: (conversation id, conversation list) to show."""
+        owner = owner_of(request, browser_id)
+        if owner is None:
+            return gr.skip(), gr.skip()
+        try:
+            if not conversation or self.conversations.get(owner, conversation) is None:
+                conversation = self.conversations.create(owner, answer.question)
+            self.conversations.append(owner, conversation, answer, turn)
+            listed = choices(self.conversations, owner)
+        except RagError as exc:
+            warn(for_web(exc))
+            return gr.skip(), gr.skip()
+        return conversation, gr.update(choices=listed, value=conversation)
+
+    @staticmethod
+    def stopped(message: str, chat: list[dict[str, Any]] | None) -> tuple[Any, Any]:
+        """Stop: the unfinished answer goes; its question comes back to the box unless
+        something new was typed meanwhile. Returns (textbox, chatbot)."""
+        messages = list(chat or [])
+        if len(messages) >= 2 and any(m in str(messages[-1]) for m in _UNFINISHED):
+            asked = _QUESTION.search(str(messages[-2].get("content", "")))
+            messages = messages[:-2]
+            if asked and not (message or "").strip():
+                info("Stopped. Your question is back in the box.")
+                return htmllib.unescape(asked.group(1)), messages
+        info("Stopped.")
+        return gr.skip(), messages
+
+    def clear(self) -> tuple[Any, ...]:
+        """New chat: (chatbot, answers, citations, viewer, export, comment, textbox,
+        conversation id, conversation list selection, edit turn)."""
+        return (
+            [],
+            [],
+            html.citations_panel(None, {}),
+            html.viewer_placeholder(),
+            gr.update(value=None, interactive=False),
+            "",
+            "",
+            "",
+            None,
+            None,
+        )
+
+    def clear_unless_kept(self, conversation: str | None) -> tuple[Any, ...]:
+        """After deleting a conversation: a new chat (the current one was deleted)."""
+        if conversation:
+            return tuple(gr.skip() for _ in self.clear())
+        return self.clear()
+
+    def opened(self, answers: list[Answer] | None) -> tuple[Any, Any]:
+        """(citations panel, export) for a conversation just opened."""
+        if not answers:
+            return html.citations_panel(None, {}), gr.update(value=None, interactive=False)
+        last = answers[-1]
+        shown = last.nearest if last.abstained else last.citations
+        panel = html.citations_panel(last, self.sources.texts(shown))
+        return panel, gr.update(value=self.export(answers), interactive=True)

@@ -1,0 +1,224 @@
+"""The page's events: which handler runs on what, with which inputs and outputs.
+
+Concurrency: the chat, ``/chat`` and ``/ask`` events share one concurrency group, so at
+most ``RAG_UI_CONCURRENCY`` questions are answered at once across all users; the rest
+wait in the queue and see their position. Ingesting uploads and deleting statements run
+one at a time (``concurrency_id="ingest"``). Cheap events use the default.
+
+While an answer runs, Ask turns into Stop (which cancels the answering event); the box
+stays editable, and a question sent meanwhile runs right after (``always_last``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import gradio as gr
+
+from rag.service import Services
+from rag.settings import Settings
+from ui.web.api import ApiHandlers
+from ui.web.chat import ChatHandlers
+from ui.web.filters import ChipHandlers
+from ui.web.history import KEEP, ConversationHandlers
+from ui.web.ratings import RatingHandlers
+from ui.web.sources import SourceHandlers
+
+ANSWER_GROUP = "answer"
+RESTORE = "(failed, box) => (box && box.trim()) || !failed ? box : failed"
+# The question box is emptied in the page the moment a question is sent, not by the
+# server's first update: that one can land after the user has started typing the next
+# question, and would wipe it.
+CLEAR_BOX = (
+    "(...values) => { const box = document.querySelector('#rag-question textarea');"
+    " if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }"
+    " return values; }"
+)
+SETTLE = "async (...values) => { await new Promise((r) => setTimeout(r, 400)); return values; }"
+_CONFIRM = "(id, ...rest) => [confirm({text}) ? id : '{keep}', ...rest]"
+
+
+def _confirm(text: str) -> str:
+    return _CONFIRM.replace("{text}", repr(text)).replace("{keep}", KEEP)
+
+
+@dataclass
+class Page:
+    services: Services
+    settings: Settings
+    ask: Any  # layout._AskTab
+    sources: Any  # layout._SourcesTab
+    sources_tab: gr.Tab
+    tabs: gr.Tabs
+    browser_id: gr.BrowserState
+    conversations: gr.Radio
+    name: gr.Textbox
+    rename: gr.Button
+    forget: gr.Button
+    api_question: gr.Textbox
+    api_result: gr.JSON
+    api_trigger: gr.Button
+    load_trigger: Any  # the Blocks' load event
+
+
+def _working() -> tuple[Any, Any]:
+    return gr.update(visible=False), gr.update(visible=True)
+
+
+def _idle() -> tuple[Any, Any]:
+    return gr.update(visible=True), gr.update(visible=False)
+
+
+def wire(p: Page) -> None:
+    """Attach every event of the page (inside its ``gr.Blocks``)."""
+    ask, tab = p.ask, p.sources
+    src = SourceHandlers(p.services, p.settings)
+    h = ChatHandlers(p.services, p.settings, src)
+    api = ApiHandlers(p.services)
+    rate = RatingHandlers(p.settings, h.conversations)
+    conv = ConversationHandlers(h.conversations)
+    chips = ChipHandlers(src)
+    answers = gr.State([])
+    conversation = gr.State("")
+    edit_turn = gr.State(None)
+
+    fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.compare]
+    turn_state = [conversation, edit_turn, p.browser_id]
+    saved = [conversation, p.conversations, edit_turn, ask.failed]
+    chat: dict[str, Any] = {
+        "inputs": [ask.msg, ask.chatbot, answers, *turn_state, *fields, ask.use_llm],
+        "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export, *saved],
+        "api_visibility": "private",
+        "show_progress": "minimal",
+    }
+    limits: dict[str, Any] = {
+        "concurrency_id": ANSWER_GROUP,
+        "concurrency_limit": p.settings.ui_concurrency,
+    }
+    private: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
+    buttons = [ask.send, ask.stop]
+    triggers = [ask.msg.submit, ask.send.click]
+    gr.on(triggers, _working, outputs=buttons, queue=False, **private)
+    # "always_last": a question sent while the previous answer is still finishing runs
+    # right after it (Gradio's default, "once", would drop it silently).
+    answering = gr.on(
+        triggers, h.respond, js=CLEAR_BOX, **chat, **limits, trigger_mode="always_last"
+    )
+    answering.then(_idle, outputs=buttons, queue=False, **private)
+    # a failed question comes back to the box, unless something new was typed meanwhile
+    ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)
+    example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
+    from_example = example.then(h.respond, **chat, **limits)
+    from_example.then(_idle, outputs=buttons, queue=False, **private)
+    # Stop cancels, then (once an update already on its way has landed) drops the
+    # unfinished answer and gives the question back if the box is empty.
+    ask.stop.click(None, cancels=[answering, from_example], queue=False, **private).then(
+        h.stopped,
+        [ask.msg, ask.chatbot],
+        [ask.msg, ask.chatbot],
+        js=SETTLE,
+        queue=False,
+        **private,
+    ).then(_idle, outputs=buttons, queue=False, **private)
+
+    reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
+    reset += [conversation, p.conversations, edit_turn]
+    ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
+    ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private)
+    ask.citations.click(src.open_citation, outputs=[ask.viewer], **private)
+
+    # feedback: 👍/👎 under any answer, or the accordion's buttons for the latest one
+    rating = [answers, ask.comment, conversation, p.browser_id]
+    ask.chatbot.like(rate.like, rating, [ask.comment], **private)
+    for button, verdict in ((ask.helpful, True), (ask.unhelpful, False)):
+        button.click(partial(rate.feedback, verdict), rating, [ask.comment, ask.chatbot], **private)
+
+    # filter chips (shown with the Filters closed) and edit-and-resend
+    watched = [*fields, edit_turn]
+    gr.on([f.change for f in watched], chips.render, watched, [ask.chips], queue=False, **private)
+    ask.chips.click(
+        chips.action, [ask.statements, answers], [*fields, edit_turn, ask.msg], **private
+    )
+
+    # saved conversations
+    opened = p.conversations.input(
+        conv.open,
+        [p.conversations, p.browser_id],
+        [ask.chatbot, answers, conversation, p.name, edit_turn],
+        **private,
+    )
+    opened.then(h.opened, [answers], [ask.citations, ask.export], **private)
+    p.conversations.change(conv.name_of, [p.conversations, p.browser_id], [p.name], **private)
+    p.rename.click(conv.rename, [conversation, p.name, p.browser_id], [p.conversations], **private)
+    # the list's selection is the open conversation (a confirm() can edit its value)
+    p.forget.click(
+        conv.delete,
+        [p.conversations, p.browser_id],
+        [p.conversations, conversation],
+        js=_confirm("Delete this conversation? This cannot be undone."),
+        **private,
+    ).then(h.clear_unless_kept, [conversation], reset, **private)
+
+    # sources: filter, open a row, delete, upload
+    table_filters = [tab.organization, tab.author, tab.date]
+    gr.on(
+        [tab.organization.change, tab.author.change, tab.date.submit],
+        src.sources_rows,
+        table_filters,
+        [tab.table],
+        **private,
+    )
+    tab.table.select(src.open_row, outputs=[ask.viewer, p.tabs], **private)
+    choices = [ask.statements, ask.organization]
+    tab.delete.click(
+        src.delete,
+        [tab.remove],
+        [tab.report, tab.table, *choices],
+        js=_confirm("Delete this statement from the store? Answers will no longer quote it."),
+        concurrency_limit=1,
+        concurrency_id="ingest",
+        **private,
+    ).then(
+        src.refresh_choices,
+        outputs=[ask.author, tab.organization, tab.author, tab.remove],
+        **private,
+    )
+    tab.ingest.click(
+        src.upload,
+        inputs=[tab.files, *tab.meta],
+        outputs=[tab.report, tab.table, *choices, tab.files],
+        api_name="upload",
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    ).then(
+        src.refresh_choices,
+        outputs=[ask.author, tab.organization, tab.author, tab.remove],
+        **private,
+    )
+
+    p.api_trigger.click(
+        api.chat_api,
+        inputs=[p.api_question, *fields[:-1], ask.compare, ask.use_llm, answers],
+        outputs=[p.api_result, answers],
+        api_name="chat",
+        **limits,
+    )
+    gr.api(api.ask, api_name="ask", **limits)
+    # Refreshed when shown: other sessions may have ingested, and a table first drawn
+    # in a hidden tab shows no rows until it is given its value again.
+    refreshed = [ask.author, tab.organization, tab.author, tab.remove]
+    p.sources_tab.select(src.sources_rows, table_filters, [tab.table], **private).then(
+        src.refresh_choices, outputs=refreshed, **private
+    )
+    page_load = [ask.viewer, ask.statements, ask.organization, tab.table]
+    demo_load = gr.on([p.load_trigger], src.on_load, outputs=page_load, **private)
+    demo_load.then(src.refresh_choices, outputs=refreshed, **private)
+    gr.on(
+        [p.load_trigger],
+        conv.on_load,
+        [p.browser_id],
+        [p.browser_id, p.conversations],
+        **private,
+    )

@@ -1,0 +1,182 @@
+"""HTML of the citations panel, the statement viewer and the upload report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from rag.models import Answer, Citation, Statement
+from ui.render.view import NEAREST_LABEL
+from ui.web.markup import (
+    Paragraph,
+    cite_attrs,
+    context_window,
+    deep_link,
+    esc,
+    heading,
+    meta_line,
+    one_line,
+    paragraph_at,
+    paragraphs,
+)
+
+# -- citations panel ----------------------------------------------------------------
+
+
+def _context(citation: Citation, text: str | None) -> str:
+    """The quote <mark>ed inside its paragraph (or the sentences around it)."""
+    if not text or text[citation.start : citation.end] != citation.quote:
+        return f'<p class="rag-context"><mark>{esc(citation.quote)}</mark></p>'
+    paragraph = paragraph_at(text, citation.start)
+    left, right = context_window(text, paragraph, citation.start, citation.end)
+    before = ("… " if left > paragraph.start else "") + text[left : citation.start]
+    after = text[citation.end : right] + (" …" if right < paragraph.end else "")
+    return (
+        f'<p class="rag-context">{esc(before)}<mark class="rag-cited">{esc(citation.quote)}'
+        f"</mark>{esc(after)}</p>"
+    )
+
+
+def _card(citation: Citation, text: str | None, kind: str, first: bool = True) -> str:
+    """One quote in its context, headed by who and when; the statement's title and full
+    metadata only on its first card."""
+    number = f'<span class="rag-n">[{citation.n}]</span> ' if kind == "cite" else ""
+    about = ""
+    if first and citation.title:
+        about = (
+            f'<div class="rag-meta"><span class="rag-title">{esc(citation.title)}</span>'
+            f'</div><div class="rag-meta">{meta_line(citation)}</div>'
+        )
+    return (
+        f'<div class="rag-card rag-card-{kind}" id="rag-{kind}-{citation.n}" role="button" '
+        f'tabindex="0" {cite_attrs(citation.statement_id, citation.start, citation.end)} '
+        f'data-n="{citation.n}">'
+        f'<div class="rag-card-head">{number}'
+        f'<span class="rag-label">{esc(citation.label)}</span> '
+        f'<span class="rag-para">¶{citation.paragraph}</span></div>'
+        + about
+        + _context(citation, text)
+        + '<div class="rag-open">Open in the statement →</div></div>'
+    )
+
+
+def _cards(citations: Sequence[Citation], texts: dict[str, str], kind: str) -> str:
+    seen: set[str] = set()
+    cards = []
+    for c in citations:
+        cards.append(_card(c, texts.get(c.statement_id), kind, c.statement_id not in seen))
+        seen.add(c.statement_id)
+    return "".join(cards)
+
+
+def citations_panel(answer: Answer | None, texts: dict[str, str]) -> str:
+    """The citations of the latest answer (or the nearest passages of an abstention)."""
+    if answer is None:
+        return (
+            '<div class="rag-citations rag-empty"><p class="rag-panel-title">Citations</p>'
+            "<p>The quotes of the latest answer appear here, each inside its paragraph. "
+            "Click one to read it in the whole statement.</p></div>"
+        )
+    if answer.abstained:
+        cards = _cards(answer.nearest, texts, "nearest")
+        note = "" if cards else "<p>No passage came close.</p>"
+        return (
+            f'<div class="rag-citations rag-abstained"><p class="rag-panel-title">'
+            f"{esc(NEAREST_LABEL)}</p>{note}{cards}</div>"
+        )
+    cards = _cards(answer.citations, texts, "cite")
+    return (
+        f'<div class="rag-citations"><p class="rag-panel-title">Citations '
+        f'<span class="rag-count">({len(answer.citations)})</span></p>{cards}</div>'
+    )
+
+
+# -- statement viewer ---------------------------------------------------------------
+
+
+def viewer_placeholder(message: str | None = None) -> str:
+    text = message or "Click a citation to read the whole statement with the quote highlighted."
+    return f'<div class="rag-viewer rag-empty"><p>{esc(text)}</p></div>'
+
+
+def _source(statement: Statement) -> str:
+    source = statement.source or ""
+    if re.match(r"https?://", source):
+        return (
+            f'<a href="{esc(source)}" target="_blank" rel="noopener noreferrer">{esc(source)}</a>'
+        )
+    return esc(source)
+
+
+def link_span(start: object, end: object, length: int) -> tuple[tuple[int, int] | None, str | None]:
+    """A deep link's ``start``/``end`` as a span of a text of ``length`` characters, or
+    ``None`` and a sentence saying why nothing can be highlighted (``None`` too when the
+    link names no passage at all)."""
+    given = [v for v in (start, end) if v not in (None, "")]
+    if not given:
+        return None, None
+    why = "showing the whole statement without a highlight"
+    if len(given) == 1:
+        return None, f"The link gives only one end of its passage; {why}."
+    try:
+        a, b = int(str(start)), int(str(end))
+    except ValueError:
+        return None, f"The link's passage offsets are not numbers; {why}."
+    if a >= b:
+        return None, f"The link's passage ends before it starts ({a}–{b}); {why}."
+    if a < 0 or b > length:
+        return None, (
+            f"The link's passage ({a}–{b}) lies outside this statement "
+            f"({length} characters); {why}."
+        )
+    return (a, b), None
+
+
+def statement_viewer(statement: Statement, start: object = None, end: object = None) -> str:
+    """The whole clean text with ¶ numbers; ``text[start:end]`` highlighted, or (a bad
+    deep link) a note saying why nothing is."""
+    text = statement.text or ""
+    span, problem = link_span(start, end, len(text))
+    note = f'<p class="rag-link-note" role="status">{esc(problem)}</p>' if problem else ""
+    blocks = []
+    for p in paragraphs(text):
+        content = _highlight(text, p, span)
+        cited = " rag-par-cited" if span and p.start < span[1] and span[0] < p.end else ""
+        blocks.append(
+            f'<p class="rag-par{cited}" id="rag-par-{p.number}">'
+            f'<span class="rag-pnum">¶{p.number}</span> {content}</p>'
+        )
+    meta = meta_line(statement)
+    link = ""
+    if span:
+        href = deep_link(statement.statement_id, *span)
+        link = f' · <a class="rag-permalink" href="{esc(href)}">link to this passage</a>'
+    return one_line(
+        f'<div class="rag-viewer" data-sid="{esc(statement.statement_id)}">'
+        f'<div class="rag-viewer-head"><p class="rag-panel-title">{esc(heading(statement))}</p>'
+        + (f'<p class="rag-meta">{meta}</p>' if meta and statement.title else "")
+        + f'<p class="rag-meta">Source: {_source(statement)} · id {esc(statement.statement_id)}'
+        f" · {len(blocks)} paragraphs{link}</p>{note}</div>"
+        f'<div class="rag-viewer-text">{"".join(blocks)}</div></div>'
+    )
+
+
+def _highlight(text: str, paragraph: Paragraph, span: tuple[int, int] | None) -> str:
+    segment = text[paragraph.start : paragraph.end]
+    if not span or span[1] <= paragraph.start or span[0] >= paragraph.end:
+        return esc(segment)
+    a = max(span[0], paragraph.start) - paragraph.start
+    b = min(span[1], paragraph.end) - paragraph.start
+    return f'{esc(segment[:a])}<mark class="rag-cited">{esc(segment[a:b])}</mark>{esc(segment[b:])}'
+
+
+# -- sources ------------------------------------------------------------------------
+
+
+def ingest_report(lines: Iterable[tuple[str, str]]) -> str:
+    """``(status, message)`` pairs after an upload, as a short list."""
+    items = "".join(
+        f'<li class="rag-ingest-{esc(status)}"><b>{esc(status)}</b> {esc(message)}</li>'
+        for status, message in lines
+    )
+    return f'<div class="rag-ingest"><ul>{items}</ul></div>'
