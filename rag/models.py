@@ -40,6 +40,11 @@ class Statement(StatementMeta):
     text: str | None = None
 
     @property
+    def speaker(self) -> str | None:
+        """Who said it: the author, else the organization."""
+        return self.author or self.organization
+
+    @property
     def label(self) -> str:
         """Who said it and when, e.g. ``Naomi Craine, Socialist Workers Party, 2020-01-03``."""
         return speaker_label(
@@ -88,6 +93,11 @@ class Citation(BaseModel):
     end: int
     quote: str
     score: float = 0.0
+
+    @property
+    def speaker(self) -> str | None:
+        """Who said it: the author, else the organization."""
+        return self.author or self.organization
 
     @property
     def label(self) -> str:
@@ -172,6 +182,11 @@ class Answer(BaseModel):
     topic: str | None = Field(default=None, description="Compare mode: the topic compared")
     scope: str | None = Field(
         default=None, description="What was searched, e.g. 'all 20 statements' or a speaker"
+    )
+    speakers: list[str] = Field(
+        default_factory=list,
+        description="The speakers the question (or the conversation) narrowed it to; "
+        "empty when it searched every statement the filters allow",
     )
     segments: list[Segment] = Field(
         default_factory=list, description="Generated answers: the prose, piece by piece"

@@ -17,6 +17,7 @@ from evals.cases import Case
 from evals.devsets import DevSet, split_of
 from evals.devsets.results import DevResult, Shown
 from evals.devsets.scoring import Located, locate, score
+from evals.devsets.speakers import Speech, score_speakers
 from evals.harness import StatementTexts, ingested_services
 from rag.models import Answer, Citation, Filters
 from rag.service import Services
@@ -50,7 +51,18 @@ class _Texts(StatementTexts):
         ]
 
 
-def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevResult:
+def speeches_of(services: Services) -> dict[str, Speech]:
+    """Who said each statement of the store, and when."""
+    return {s.statement_id: Speech(s.speaker, s.date) for s in services.store.statements()}
+
+
+def run_case(
+    services: Services,
+    devset: str,
+    case: Case,
+    texts: _Texts,
+    speeches: dict[str, Speech] | None = None,
+) -> DevResult:
     """Answer the case's history, then its question; search; score."""
     answerer = services.answerer
     filters = Filters(**case.filters)
@@ -89,15 +101,20 @@ def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevR
         latency_ms=round(latency_ms, 2),
         quotes_exact=sum(q.exact for q in quotes + nearest),
         quotes_total=len(quotes + nearest),
+        scope_speakers=list(answer.speakers),
     )
-    located: Located = locate(case, texts.get)
-    return score(case, result, located)
+    speeches = speeches if speeches is not None else speeches_of(services)
+    if case.kind != "positions":  # positions are scored per speaker only
+        located: Located = locate(case, texts.get)
+        result = score(case, result, located)
+    return score_speakers(case, result, speeches, texts.get)
 
 
 def run_devset(services: Services, devset: DevSet, cases: Sequence[Case]) -> list[DevResult]:
     """Every case in order, after one unscored warm-up question."""
     services.answerer.answer(WARM_UP)
     texts = _Texts(services)
-    results = [run_case(services, devset.name, case, texts) for case in cases]
+    speeches = speeches_of(services)
+    results = [run_case(services, devset.name, case, texts, speeches) for case in cases]
     logger.info("ran %d %s cases", len(results), devset.name)
     return results

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 RECALL_KS = (8, 20)
 SPLIT_NAMES = ("dev", "test", "all")
-STAGES = ("retrieval", "selection", "abstention")
+# where a failed case was lost; ``grouping``: the speakers of a positions, timeline or
+# compare answer; ``planning``: how a follow-up was understood
+STAGES = ("retrieval", "selection", "abstention", "grouping", "planning")
 
 METRICS: dict[str, str] = {
     "retrieval_recall_at_8": "Answerable cases whose evidence is in the top 8 passages of "
@@ -46,8 +48,17 @@ METRICS: dict[str, str] = {
     "(lower is better).",
     "quote_exactness": "Quotes and nearest passages that are exactly text[start:end]; must be 1.0.",
     "latency_p50_ms": "Median time of one answer (reported only).",
+    "speaker_recall": "Positions: expected speakers whose row shows their position / expected "
+    "speakers (summed over cases).",
+    "speaker_precision": "Positions: rows of speakers who address the topic / rows.",
+    "both_sides": "Comparisons: every compared speaker quoted with the answering words.",
+    "timeline_right": "Timelines: quotes of >= 2 dated statements, only that speaker, in date "
+    "order, at least one on the topic.",
+    "resolution_right": "Follow-ups: scoped to the expected speakers, searching the topic.",
+    "standalone_merged": "Follow-ups that ask a new question of their own but took the "
+    "previous topic (a count; must be 0).",
 }
-LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_ms"})
+LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_ms", "standalone_merged"})
 
 # The targets of issue 12, reported against (not gated: the gate holds today's floors).
 TARGETS: dict[str, dict[str, tuple[str, float]]] = {
@@ -177,11 +188,16 @@ def score(case: Case, result: DevResult, located: Located) -> DevResult:
     return result
 
 
-def scoring_rules() -> list[str]:
-    """The matching rules of this module's docstring, as markdown bullets."""
-    text = (__doc__ or "").split("Matching rules (documented in evals/reports/devsets.md too):")[1]
+def rules_of(doc: str | None) -> list[str]:
+    """The matching rules of a module docstring, as markdown bullets."""
+    text = (doc or "").split("Matching rules (documented in evals/reports/devsets.md too):")[1]
     bullets = [b.strip() for b in text.split("\n- ") if b.strip()]
     return ["- " + " ".join(b.lstrip("- ").split()) for b in bullets]
+
+
+def scoring_rules() -> list[str]:
+    """The matching rules of this module's docstring, as markdown bullets."""
+    return rules_of(__doc__)
 
 
 # -- aggregation --------------------------------------------------------------------------
@@ -214,6 +230,20 @@ def metrics(results: Sequence[DevResult]) -> dict[str, float | int | None]:
     row["quote_exactness"] = (
         sum(r.quotes_exact for r in results) / total_quotes if total_quotes else 1.0
     )
+    expected = sum(r.speaker_expected for r in results)
+    rows = sum(r.rows for r in results)
+    positions = [r for r in results if r.kind == "positions"]
+    row["speaker_recall"] = sum(r.speaker_hits for r in results) / expected if expected else None
+    row["speaker_precision"] = (
+        sum(r.rows_relevant for r in results) / rows if rows else (1.0 if positions else None)
+    )
+    row["both_sides"] = _share([bool(r.both_sides) for r in results if r.both_sides is not None])
+    row["timeline_right"] = _share(
+        [bool(r.timeline_ok) for r in results if r.timeline_ok is not None]
+    )
+    resolved = [r for r in results if r.resolution_ok is not None]
+    row["resolution_right"] = _share([bool(r.resolution_ok) for r in resolved])
+    row["standalone_merged"] = sum(bool(r.merged) for r in resolved) if resolved else None
     latencies = [r.latency_ms for r in results]
     row["latency_p50_ms"] = float(np.percentile(latencies, 50)) if latencies else None
     row["correct"] = _share([not r.failed for r in results])

@@ -111,6 +111,13 @@ def describe_scope(plan: Plan, total: int) -> str:
     return f"all {n} statement{'s' if n != 1 else ''}"
 
 
+def scope_speakers(plan: Plan) -> list[str]:
+    """The speakers of a narrowed scope, in order; none when nothing narrowed it."""
+    if not plan.narrowed:
+        return []
+    return list(dict.fromkeys(s.speaker for s in plan.scope if s.speaker))
+
+
 def compose(
     plan: Plan,
     selection: Selection,
@@ -142,6 +149,7 @@ def compose(
         groups=groups,
         topic=plan.compare_topic,
         scope=describe_scope(plan, total),
+        speakers=scope_speakers(plan),
         timings_ms=dict(timings or {}),
     )
 
