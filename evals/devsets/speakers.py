@@ -40,7 +40,7 @@ class Speech:
 Spans = dict[str, list[tuple[int, int]]]  # statement id -> evidence spans
 
 
-def _locate(
+def locate_evidence(
     evidence: Sequence[str], statement_ids: Sequence[str], text_of: Callable[[str], str]
 ) -> Spans:
     spans: Spans = {}
@@ -82,7 +82,7 @@ def score_positions(
         p.speaker
         for p in case.positions
         if any(
-            shows(q, _locate(p.evidence, _of(p.speaker, speeches), text_of))
+            shows(q, locate_evidence(p.evidence, _of(p.speaker, speeches), text_of))
             for q in rows.get(p.speaker, ())
         )
     ]
@@ -112,7 +112,7 @@ def score_compare(
     quoted = []
     for speaker, sids in sides.items():
         evidence = [ev for g in case.gold if g.statement_id in sids for ev in g.evidence]
-        spans = _locate(evidence, sids, text_of)
+        spans = locate_evidence(evidence, sids, text_of)
         if any(shows(q, spans) for q in rows.get(speaker, ())):
             quoted.append(speaker)
     result.both_sides = len(quoted) == len(sides)
@@ -136,7 +136,7 @@ def score_timeline(
         for q in quotes
     )
     ordered = [_year(speeches[q.statement_id].date) for q in quotes if q.statement_id in speeches]
-    spans = _locate(case.evidence, [g.statement_id for g in case.gold], text_of)
+    spans = locate_evidence(case.evidence, [g.statement_id for g in case.gold], text_of)
     result.timeline_ok = (
         len({d for d in dates if d}) >= 2
         and own

@@ -31,7 +31,7 @@ NEAREST = 2  # sentences offered when abstaining
 SCOPE_NAMES = 3  # statements named in a narrowed scope's description
 
 
-def _cite(
+def cite_span(
     n: int, span: QuoteSpan, statements: Mapping[str, Statement], texts: Mapping[str, str]
 ) -> Citation | None:
     sid = span.statement_id
@@ -54,7 +54,7 @@ def number_citations(
     citations: list[Citation] = []
     for sid in dict.fromkeys(span.statement_id for span in spans):
         for span in (s for s in spans if s.statement_id == sid):
-            citation = _cite(len(citations) + 1, span, statements, texts)
+            citation = cite_span(len(citations) + 1, span, statements, texts)
             if citation is not None:
                 citations.append(citation)
     return citations
@@ -72,7 +72,7 @@ def nearest_citations(
         p = passages[s.passage_id].passage
         quote = p.text[s.start - p.start : s.end - p.start]
         span = QuoteSpan(s.statement_id, s.paragraph, s.start, s.end, s.score, quote)
-        citation = _cite(len(result) + 1, span, statements, texts)
+        citation = cite_span(len(result) + 1, span, statements, texts)
         if citation is not None:
             result.append(citation)
     return result
@@ -135,7 +135,7 @@ def compose(
         text = abstain_text(describe(plan.filters) or None)
     else:
         text = answer_text(groups, citations, plan.compare_topic, not_addressed)
-    resolved = plan.resolution.retrieval_text
+    resolved = plan.resolution.understood
     return Answer(
         question=plan.question,
         abstained=selection.abstained,
@@ -144,7 +144,7 @@ def compose(
         nearest=list(nearest) if selection.abstained else [],
         compare=plan.compare_topic is not None,
         not_addressed=list(not_addressed),
-        resolved_question=resolved if resolved != plan.question else None,
+        resolved_question=resolved if resolved and resolved != plan.question else None,
         filters=plan.filters,
         groups=groups,
         topic=plan.compare_topic,

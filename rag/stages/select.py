@@ -154,18 +154,20 @@ def select_quotes(
     """
     if weak_evidence(scored, policy):
         return []
-    floor = scored[0].score * policy.relative_cutoff
+    # a heading is context, never a quote: its score sets no bar for the quotes either
+    quotable = [s for s in scored if not is_heading(passages[s.passage_id].passage)]
+    if not quotable:
+        return []
+    floor = quotable[0].score * policy.relative_cutoff
     evidence_floor = max(
         policy.min_score * policy.quote_evidence_factor,
         best_evidence(scored, policy) * policy.relative_evidence,
     )
     picked: list[ScoredSentence] = []
-    for sentence in scored:
+    for sentence in quotable:
         if sentence.score < floor or len(picked) >= max_quotes:
             break
         if sentence.evidence < evidence_floor:
-            continue
-        if is_heading(passages[sentence.passage_id].passage):
             continue
         picked.append(sentence)
     spans = _merge(picked, passages, policy.short_sentence_words, terms or {})
