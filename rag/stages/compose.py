@@ -22,7 +22,7 @@ from rag.models import (
 from rag.stages.plan import Plan
 from rag.stages.render import abstain_text, answer_text
 from rag.stages.score import ScoredSentence
-from rag.stages.select import QuoteSpan, Selection
+from rag.stages.select import QuoteSpan, Selection, without_stage_directions
 from rag.stages.verify import cite
 from rag.store.catalog import describe
 from rag.store.chroma import StoredPassage
@@ -66,13 +66,21 @@ def nearest_citations(
     statements: Mapping[str, Statement],
     texts: Mapping[str, str],
 ) -> list[Citation]:
-    """The closest sentences in rank order, offered as 'nearest passages', never as an answer."""
+    """The closest sentences in rank order, offered as 'nearest passages', never as an
+    answer: one per paragraph, the same words once, no transcriber's notes."""
     result: list[Citation] = []
-    for s in scored[:NEAREST]:
+    seen: set[tuple[str, int] | str] = set()
+    for s in scored:
+        if len(result) >= NEAREST:
+            break
         p = passages[s.passage_id].passage
         quote = p.text[s.start - p.start : s.end - p.start]
         span = QuoteSpan(s.statement_id, s.paragraph, s.start, s.end, s.score, quote)
-        citation = cite_span(len(result) + 1, span, statements, texts)
+        parts = without_stage_directions(span)
+        if not parts or (s.statement_id, s.paragraph) in seen or parts[0].quote in seen:
+            continue
+        seen |= {(s.statement_id, s.paragraph), parts[0].quote}
+        citation = cite_span(len(result) + 1, parts[0], statements, texts)
         if citation is not None:
             result.append(citation)
     return result

@@ -149,6 +149,8 @@ def compose_grouped(
         groups=group_citations(citations, by_id),
         topic=topic,
         scope=describe_scope(plan, total),
-        speakers=[side.speaker for side in plan.sides] if plan.narrowed else [],
+        speakers=[side.speaker for side in plan.sides]
+        if plan.narrowed or plan.mode != "positions"
+        else [],
         timings_ms=dict(timings or {}),
     )

@@ -8,8 +8,9 @@ own. Whether an answer abstains is decided here, by ``decide``, and nowhere else
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.models import Citation, Passage
 from rag.policy import ScoringPolicy
@@ -97,6 +98,13 @@ def decide(
 
 
 _CLOSING = "\"'”’)]"
+# A transcriber's note in brackets — "(APPLAUSE)", "(CROSSTALK)", "[inaudible]" — is not
+# the speaker's words: a quote never includes one (it is cut there).
+STAGE_DIRECTION = re.compile(
+    r"[(\[]\s*(?:[A-Z][A-Z ,'’.-]{2,}|(?i:applause|laughter|crosstalk|inaudible|cheers|"
+    r"booing|cheering|unknown|untranslated|unintelligible|music|silence))\s*[)\]]"
+)
+_WORDLESS = re.compile(r"^[\W_]*$")
 HEADING_WORDS = 12
 NEIGHBOUR_WORDS = 30  # a completing neighbour longer than this is not taken along
 
@@ -228,8 +236,28 @@ def _merge(
                     p.text[start - p.start : end - p.start],
                 )
             )
+    spans = [part for span in spans for part in without_stage_directions(span)]
     spans.sort(key=lambda q: -q.score)
     return spans
+
+
+def without_stage_directions(span: QuoteSpan) -> list[QuoteSpan]:
+    """``span`` cut around any transcriber's note it holds (each part trimmed of spaces;
+    parts without a word dropped). Offsets stay exact: each part is a slice of the quote."""
+    if not STAGE_DIRECTION.search(span.quote):
+        return [span]
+    parts: list[QuoteSpan] = []
+    last = 0
+    bounds = [(m.start(), m.end()) for m in STAGE_DIRECTION.finditer(span.quote)]
+    for a, b in [*bounds, (len(span.quote), len(span.quote))]:
+        piece = span.quote[last:a]
+        lead = len(piece) - len(piece.lstrip())
+        text = piece.strip()
+        if text and not _WORDLESS.match(text):
+            start = span.start + last + lead
+            parts.append(replace(span, start=start, end=start + len(text), quote=text))
+        last = b
+    return parts
 
 
 class Selector:
