@@ -16,7 +16,7 @@ from typing import Any
 from evals.cases import Case
 from evals.devsets import DevSet, split_of
 from evals.devsets.results import DevResult, Shown
-from evals.devsets.scoring import Located, locate, score
+from evals.devsets.scoring import Located, locate, score, side_rank
 from evals.devsets.speakers import Speech, score_speakers
 from evals.harness import StatementTexts, ingested_services
 from rag.models import Answer, Citation, Filters
@@ -72,18 +72,7 @@ def run_case(
     started = time.perf_counter()
     answer = answerer.answer(case.question, filters, history=history, compare=case.compare)
     latency_ms = (time.perf_counter() - started) * 1000
-    query = answer.resolved_question or answer.question
-    retrieved = [
-        Shown(
-            s.passage.statement_id,
-            s.passage.paragraph,
-            s.passage.start,
-            s.passage.end,
-            s.passage.text,
-            round(float(prior), 4),
-        )
-        for s, prior in answerer.search(query, k=SEARCH_K, filters=filters)
-    ]
+    retrieved, side_lists = _retrieve(answerer, case, filters, history)
     quotes = texts.shown(answer.citations)
     nearest = texts.shown(answer.nearest)
     result = DevResult(
@@ -107,7 +96,45 @@ def run_case(
     if case.kind != "positions":  # positions are scored per speaker only
         located: Located = locate(case, texts.get)
         result = score(case, result, located)
+        if side_lists and case.answerable and located.every_side:
+            result.retrieval_rank = side_rank(located, side_lists)
     return score_speakers(case, result, speeches, texts.get)
+
+
+def _shown(found: Sequence[tuple[Any, float]]) -> list[Shown]:
+    return [
+        Shown(
+            s.passage.statement_id,
+            s.passage.paragraph,
+            s.passage.start,
+            s.passage.end,
+            s.passage.text,
+            round(float(prior), 4),
+        )
+        for s, prior in found
+    ]
+
+
+def _retrieve(
+    answerer: Any, case: Case, filters: Filters, history: Sequence[Answer]
+) -> tuple[list[Shown], list[list[Shown]]]:
+    """What the answerer retrieves for the case, as ``search`` (k=20) shows it: the
+    planned text within the planned scope; a comparison, within each side in turn."""
+    plan = answerer.planner.run(case.question, filters, history, case.compare)
+    if getattr(plan, "mode", None) == "compare" and len(plan.sides) > 1:
+        sides = [
+            _shown(
+                answerer.search(
+                    plan.retrieval_text, k=SEARCH_K, filters=Filters(statement_ids=side.ids)
+                )
+            )
+            for side in plan.sides
+        ]
+        return [p for side in sides for p in side], sides
+    scoped = filters
+    if plan.narrowed:
+        scoped = Filters(statement_ids=[s.statement_id for s in plan.scope])
+    return _shown(answerer.search(plan.retrieval_text, k=SEARCH_K, filters=scoped)), []
 
 
 def run_devset(services: Services, devset: DevSet, cases: Sequence[Case]) -> list[DevResult]:

@@ -7,8 +7,10 @@ Matching rules (documented in evals/reports/devsets.md too):
   (same statement) covers at least half of the evidence's span in the clean text, so that
   evidence cut by a chunk boundary still counts.
 - compare cases: every gold side must be shown; @k looks at the first k quotes *of that
-  side's statement* (compare answers are grouped per statement); the retrieval rank is the
-  rank at which the last side was found.
+  side's statement* (compare answers are grouped per speaker); each side is searched on
+  its own, as the answerer does, and the retrieval rank is the worst side's rank.
+- retrieval: ``search`` (k=20) of the text the plan stage made of the question, within
+  the scope it chose (a named speaker's statements, say).
 - squad2: a quote shows the answer when one of ``answers`` is a case-insensitive substring
   of the first quote (@1) or of the first three quotes joined (@3); a passage holds it
   when one of ``answers`` is inside its text.
@@ -156,6 +158,22 @@ def _retrieval_rank(located: Located, retrieved: Sequence[Shown]) -> int | None:
     return min(found) if found else None
 
 
+def side_rank(located: Located, side_lists: Sequence[Sequence[Shown]]) -> int | None:
+    """A comparison's retrieval rank when each side was searched on its own: the worst,
+    over the sides, of the first rank at which the side's own search holds its evidence."""
+    ranks = []
+    for side in located.sides:
+        rank = None
+        for found in side_lists:
+            rank = next((n for n, p in enumerate(found, start=1) if _covers(p, side)), rank)
+            if rank is not None:
+                break
+        if rank is None:
+            return None
+        ranks.append(rank)
+    return max(ranks) if ranks else None
+
+
 def score(case: Case, result: DevResult, located: Located) -> DevResult:
     """Fill in the scores and the failing stage of ``result`` (returned)."""
     for q in result.quotes + result.nearest:
@@ -210,6 +228,8 @@ def _share(flags: Sequence[bool]) -> float | None:
 def metrics(results: Sequence[DevResult]) -> dict[str, float | int | None]:
     """Every metric of ``METRICS`` over ``results``, plus counts and failures per stage."""
     answerable = [r for r in results if r.answerable]
+    # positions are scored per speaker (speaker_recall/precision), not by one evidence
+    quoted = [r for r in answerable if r.kind != "positions"]
     unanswerable = [r for r in results if not r.answerable]
     abstained = [r for r in results if r.abstained]
     total_quotes = sum(r.quotes_total for r in results)
@@ -220,10 +240,10 @@ def metrics(results: Sequence[DevResult]) -> dict[str, float | int | None]:
     }
     for k in RECALL_KS:
         row[f"retrieval_recall_at_{k}"] = _share(
-            [r.retrieval_rank is not None and r.retrieval_rank <= k for r in answerable]
+            [r.retrieval_rank is not None and r.retrieval_rank <= k for r in quoted]
         )
-    row["evidence_at_1"] = _share([bool(r.evidence_at_1) for r in answerable])
-    row["evidence_at_3"] = _share([bool(r.evidence_at_3) for r in answerable])
+    row["evidence_at_1"] = _share([bool(r.evidence_at_1) for r in quoted])
+    row["evidence_at_3"] = _share([bool(r.evidence_at_3) for r in quoted])
     row["abstention_precision"] = _share([not r.answerable for r in abstained])
     row["abstention_recall"] = _share([r.abstained for r in unanswerable])
     row["false_abstention_rate"] = _share([r.abstained for r in answerable])
