@@ -143,7 +143,7 @@ def collect(
         )
         scored = sorted(scored, key=lambda s: -s.score)[:TOP]
         located = locate(case, text_of)
-        question = Question(set_name, split_of(case.id), case.kind, case.answerable)
+        question = Question(set_name, split_of(case), case.kind, case.answerable)
         if scored:
             sentences = [text_of(s.statement_id)[s.start : s.end] for s in scored]
             windows = []
