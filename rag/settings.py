@@ -147,6 +147,11 @@ class Settings(BaseSettings):
         "public addresses, so a URL handed in cannot reach this machine's or its network's "
         "services.",
     )
+    mcp: bool = Field(
+        default=False,
+        description="Serve the MCP tools (ask, sources, show…) at /mcp on the UI's port "
+        "(`rag ui --mcp`), behind the UI's login when RAG_UI_AUTH is set.",
+    )
 
     @field_validator("home", mode="after")
     @classmethod
