@@ -166,6 +166,7 @@ def test_sources_lists_searches_and_show_gives_the_text(app: tuple[Services, str
     assert everything.structured_content["total"] == len(services.store.statements())
     (only,) = searched.structured_content["statements"]
     assert only["statement_id"] == SWP and only["author"] == "Naomi Craine"
+    assert "path" not in only and "content_hash" not in only  # no local file paths
     assert shown.structured_content["text"] == services.store.statement(SWP).text
 
 

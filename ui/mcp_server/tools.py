@@ -22,7 +22,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import RagError, StatementNotFoundError
-from rag.models import Filters, Statement
+from rag.models import Filters, Statement, StatementMeta
 from rag.pipeline import Answerer
 from rag.service import Services
 
@@ -78,13 +78,11 @@ class AskResult(BaseModel):
     citations: list[CitedQuote]
 
 
-class StatementInfo(BaseModel):
+class StatementInfo(StatementMeta):
+    """A statement's metadata (not its local path)."""
+
     statement_id: str
-    source: str
-    title: str | None = None
-    organization: str | None = None
-    author: str | None = None
-    date: str | None = None
+    source: str  # type: ignore[assignment]  # always set: a URL or a file name
     passages: int
 
 
@@ -214,11 +212,22 @@ def build_mcp(services: Services) -> MCPServer:
     return server
 
 
+MODES = {
+    "positions": ("Positions on a topic", "Each speaker's position on a topic, every one "
+                  "backed by verbatim quotes."),
+    "timeline": ("Timeline of a topic", "What the statements said on a topic over time, "
+                 "oldest first, with verbatim quotes."),
+}  # fmt: skip
+
+
 def _mode_tools(server: MCPServer, answer: Any) -> None:
     """``positions`` and ``timeline``: thin calls of ``answer(..., mode=...)``."""
+    for mode, (title, description) in MODES.items():
+        server.add_tool(_mode_tool(answer, mode), name=mode, title=title, description=description)
 
-    @server.tool(title="Positions on a topic")
-    def positions(
+
+def _mode_tool(answer: Any, mode: str) -> Any:
+    def tool(
         question: Question,
         statement_ids: StatementIds = None,
         organization: Organization = None,
@@ -226,22 +235,10 @@ def _mode_tools(server: MCPServer, answer: Any) -> None:
         since: Since = None,
         until: Until = None,
     ) -> dict[str, Any]:
-        """Each speaker's position on a topic, every one backed by verbatim quotes."""
         filters = _filters(statement_ids, organization, author, since, until)
-        return answer(question, filters, mode="positions")  # type: ignore[no-any-return]
+        return answer(question, filters, mode=mode)  # type: ignore[no-any-return]
 
-    @server.tool(title="Timeline of a topic")
-    def timeline(
-        question: Question,
-        statement_ids: StatementIds = None,
-        organization: Organization = None,
-        author: Author = None,
-        since: Since = None,
-        until: Until = None,
-    ) -> dict[str, Any]:
-        """What the statements said on a topic over time, oldest first, with quotes."""
-        filters = _filters(statement_ids, organization, author, since, until)
-        return answer(question, filters, mode="timeline")  # type: ignore[no-any-return]
+    return tool
 
 
 def _haystack(statement: Statement) -> str:
