@@ -159,6 +159,9 @@ class Fetcher:
         self._client = httpx.Client(
             trust_env=False,  # a proxy would connect somewhere other than the address checked
             follow_redirects=False,  # each hop is checked here
+            # no connection is reused: the pool is keyed by the address connected to, so a
+            # kept-alive TLS connection made for one name would serve another name's request
+            limits=httpx.Limits(max_keepalive_connections=0),
             verify=verify,  # type: ignore[arg-type]  # an ssl.SSLContext in tests
             headers={"User-Agent": limits.user_agent, "Accept": _ACCEPT},
         )

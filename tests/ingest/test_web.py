@@ -20,7 +20,7 @@ from rag.errors import IngestError
 from rag.models import StatementMeta
 from rag.service import Services
 from rag.settings import Settings
-from tests.ingest.web_server import PAGES, Site, default_site, serve
+from tests.ingest.web_server import PAGES, Site, default_site, self_signed, serve
 
 EXPECTED = json.loads((PAGES / "expected.json").read_text(encoding="utf-8"))
 
@@ -146,6 +146,23 @@ def test_the_checked_address_is_the_one_connected_to(site: Site) -> None:
     fetched = fetcher.get(f"http://statements.test:{port}/press_release")
     assert fetched.final_url == f"http://statements.test:{port}/press_release"
     assert b"Millbrook" in fetched.data
+
+
+def test_https_to_the_checked_address_still_verifies_the_name(tmp_path: Path) -> None:
+    """Connecting to the pinned address keeps TLS honest: the certificate is checked for
+    the name in the URL (sent as SNI), so a server with another name's certificate fails."""
+    server_tls, trusted = self_signed(tmp_path, "statements.test")
+    with serve(default_site(), tls=server_tls) as secure:
+        port = secure.base.rsplit(":", 1)[1]
+        fetcher = Fetcher(
+            FetchLimits(allow_private=True),
+            resolve=lambda host, p: ["127.0.0.1"],
+            verify=trusted,
+        )
+        page = fetcher.get(f"https://statements.test:{port}/news_article")
+        assert b"40,000 council homes" in page.data
+        with pytest.raises(FetchError, match=r"cannot fetch from other.test: .*certificate"):
+            fetcher.get(f"https://other.test:{port}/news_article")
 
 
 # -- bounded fetching ------------------------------------------------------------------------
