@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -132,9 +133,13 @@ def build_mcp(services: Services) -> MCPServer:
         log_level="WARNING",
     )
 
+    # as many answers at once as the UI answers (its queue does not see these calls)
+    gate = threading.BoundedSemaphore(services.settings.ui_concurrency)
+
     def answer(question: str, filters: Filters, **options: Any) -> dict[str, Any]:
         try:
-            result = services.answerer.answer(question, filters, **options)
+            with gate:
+                result = services.answerer.answer(question, filters, **options)
         except RagError as exc:
             raise ToolError(str(exc)) from None
         return result.to_json_dict()
