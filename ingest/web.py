@@ -44,10 +44,14 @@ def is_url(text: str) -> bool:
 
 
 def split_urls(paths: Sequence[Path | str]) -> tuple[list[str], list[Path]]:
-    """The URLs (each once, in order) and the file paths among ``paths``."""
-    urls = [p.strip() for p in paths if isinstance(p, str) and is_url(p)]
+    """The URLs (each page once, in order: ``…/a#top`` is ``…/a``) and the file paths
+    among ``paths``."""
+    urls: dict[str, str] = {}
+    for p in paths:
+        if isinstance(p, str) and is_url(p):
+            urls.setdefault(url_key(p), p.strip())
     files = [Path(p) for p in paths if not (isinstance(p, str) and is_url(p))]
-    return list(dict.fromkeys(urls)), files
+    return list(urls.values()), files
 
 
 def url_key(url: str) -> str:

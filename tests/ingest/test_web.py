@@ -14,7 +14,7 @@ import pytest
 from ingest.fetch import Fetcher, FetchError, FetchLimits, pick_address
 from ingest.pipeline import Ingestor, IngestReport
 from ingest.urls import ingest_urls, parse_url_lines, read_url_list
-from ingest.web import WebReader, domain, is_url, url_key, url_statement_id
+from ingest.web import WebReader, domain, is_url, split_urls, url_key, url_statement_id
 from ingest.webpage import extract_page
 from rag.errors import IngestError
 from rag.models import StatementMeta
@@ -58,6 +58,8 @@ def test_urls_are_told_from_paths_and_keyed_stably() -> None:
     assert sid != url_statement_id("https://www.chronicle.example/other/greens-pledge.html")
     assert domain("https://www.chronicle.example/a") == "chronicle.example"
     assert domain("statement.txt") is None
+    urls, files = split_urls(["https://a.example/x#top", "a.txt", "https://A.example/x", "b/"])
+    assert urls == ["https://a.example/x#top"] and files == [Path("a.txt"), Path("b/")]
 
 
 def test_url_lists_skip_comments_and_refuse_non_urls(tmp_path: Path) -> None:
