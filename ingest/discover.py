@@ -58,7 +58,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
 
 
 MAX_DEPTH = 64  # folders below this are reported, not walked
-_SUPPORTED = ".txt, .md, .html, .pdf"
+_SUPPORTED = ".txt, .md, .html, .pdf, .docx"
 
 
 def _walk(root: Path, files: list[Path], problems: list[FileOutcome]) -> None:

@@ -1,4 +1,4 @@
-"""Incremental ingest: files -> clean text -> passages -> vectors -> Chroma.
+"""Incremental ingest: files and web pages -> clean text -> passages -> vectors -> Chroma.
 
 Safe to re-run: a statement whose content hash is unchanged is not written again, a
 changed one replaces its passages, ``prune`` drops statements whose files are gone, and
@@ -23,11 +23,13 @@ from filelock import FileLock, Timeout
 
 from ingest.chunking import chunk
 from ingest.discover import FileOutcome, Status, discover
+from ingest.document import RawDocument
 from ingest.isolation import load_isolated
 from ingest.loaders import load_document
 from ingest.memory import release_free_memory
 from ingest.metadata import SidecarError, merge, one_line, safe_name, sidecar_meta
 from ingest.normalize import normalize
+from ingest.web import WebReader, is_url, split_urls, url_key, url_statement_id
 from ingest.writer import WindowWriter
 from rag.encoders.embeddings import PassageEmbedder
 from rag.errors import IngestError, IngestLockedError, RagError, StoreUnavailableError
@@ -48,7 +50,7 @@ Progress = Callable[[int, int, Path], None]
 class _Prepared:
     """A file read, cleaned and chunked, waiting for its vectors."""
 
-    path: Path
+    path: Path | str  # a file, or a web page's URL
     statement: Statement
     passages: list[Passage]
     previous: Statement | None
@@ -102,7 +104,9 @@ class _Tally:
                 self.progress(self.done, self.total, Path(outcome.path))
 
 
-def _guarded(path: Path, prepare: Callable[[], FileOutcome | _Prepared]) -> FileOutcome | _Prepared:
+def _guarded(
+    path: Path | str, prepare: Callable[[], FileOutcome | _Prepared]
+) -> FileOutcome | _Prepared:
     """Run ``prepare`` for one file. Nothing a file holds stops the run: any failure is
     this file's one skip line (the traceback only in the debug log)."""
     try:
@@ -165,28 +169,32 @@ class Ingestor:
         embedder: PassageEmbedder,
         isolate: bool = False,
         overlap_writes: bool = True,
+        web: WebReader | None = None,
     ):
         """``isolate``: read each file in a worker process within a time budget (uploads
         in the app: no file may stall the questions being answered meanwhile).
         ``overlap_writes``: write a window to the store on a background thread while the
-        next window is embedded (``ingest.writer``)."""
+        next window is embedded (``ingest.writer``).
+        ``web``: reads the URLs among the paths (default: one made on first use)."""
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.isolate = isolate
         self.overlap_writes = overlap_writes
+        self.web = web
         self._writer: WindowWriter[list[FileOutcome | _Prepared]] | None = None
 
     def run(
         self,
-        paths: Sequence[Path] | None = None,
+        paths: Sequence[Path | str] | None = None,
         overrides: StatementMeta | None = None,
         prune: bool = False,
         progress: Progress | None = None,
         wait: float = 0.0,
         locked: bool = False,
     ) -> IngestReport:
-        """Ingest files or folders (default: the bundled statements).
+        """Ingest files, folders and web pages (URLs as ``str``; default: the bundled
+        statements).
 
         Takes the ingest lock unless the caller already holds it (``locked``)."""
         files = list(paths or [BUNDLED_CORPUS])
@@ -197,7 +205,7 @@ class Ingestor:
 
     def _run(
         self,
-        paths: list[Path],
+        paths: list[Path | str],
         overrides: StatementMeta | None,
         prune: bool,
         progress: Progress | None,
@@ -206,16 +214,18 @@ class Ingestor:
         report = IngestReport()
         existing = {s.statement_id: s for s in self.store.statements()}
         report.orphans_removed = self.store.delete_orphans(existing)  # one listing for both
-        files, problems = discover(paths)
+        urls, local = split_urls(paths)
+        files, problems = discover(local)
         report.outcomes.extend(problems)
+        items: list[Path | str] = [*files, *urls]
         known = {s.path: sid for sid, s in existing.items() if s.path}  # path -> its id
         taken: dict[str, str] = {}  # ids claimed in this run -> path
         window: list[FileOutcome | _Prepared] = []
         size = 0
-        tally = _Tally(report, existing, progress, len(files))
+        tally = _Tally(report, existing, progress, len(items))
         self._writer = writer = WindowWriter[list[FileOutcome | _Prepared]](self.overlap_writes)
         try:
-            for path in files:
+            for path in items:
                 prepare = partial(self._prepare, path, overrides, existing, taken, known)
                 item = _guarded(path, prepare)
                 window.append(item)
@@ -278,25 +288,14 @@ class Ingestor:
 
     def _prepare(
         self,
-        path: Path,
+        path: Path | str,
         overrides: StatementMeta | None,
         existing: dict[str, Statement],
         taken: dict[str, str],
         known: dict[str, str],
     ) -> FileOutcome | _Prepared:
-        resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
-        try:
-            resolved.encode("utf-8")
-        except UnicodeEncodeError:
-            raise IngestError(
-                "file name is not valid UTF-8", hint="rename it, e.g. with convmv"
-            ) from None
-        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
-        if self.isolate:
-            raw = load_isolated(path, max_bytes)
-        else:
-            raw = load_document(path, max_bytes=max_bytes)
-        meta = merge(overrides, sidecar_meta(path), raw.meta, where=safe_name(str(path)))
+        raw, resolved, sidecar = self._read(path)
+        meta = merge(overrides, sidecar, raw.meta, where=safe_name(str(path)))
         clean = normalize(raw)
         if not clean.paragraphs:
             return FileOutcome(str(path), "skipped", reason="no text left after cleaning")
@@ -311,13 +310,32 @@ class Ingestor:
         statement = Statement(
             statement_id=sid,
             **meta.model_dump(exclude={"source"}),
-            source=meta.source or path.name,
+            source=meta.source or (path if isinstance(path, str) else path.name),
             path=resolved,
             content_hash=content_hash,
             passages=len(passages),
             text=clean.text,
         )
         return _Prepared(path, statement, passages, previous)
+
+    def _read(self, path: Path | str) -> tuple[RawDocument, str, StatementMeta]:
+        """The document, its identity (resolved path or URL) and its sidecar metadata."""
+        if isinstance(path, str):  # a web page: its URL is its identity
+            self.web = self.web or WebReader(self.settings)  # robots.txt read once per site
+            return self.web.read(path), url_key(path), StatementMeta()
+        resolved = str(path.resolve()) if not path.is_symlink() else str(path.absolute())
+        try:
+            resolved.encode("utf-8")
+        except UnicodeEncodeError:
+            raise IngestError(
+                "file name is not valid UTF-8", hint="rename it, e.g. with convmv"
+            ) from None
+        max_bytes = int(self.settings.max_file_mb * 1024 * 1024)
+        if self.isolate:
+            raw = load_isolated(path, max_bytes)
+        else:
+            raw = load_document(path, max_bytes=max_bytes)
+        return raw, resolved, sidecar_meta(path)
 
     def _move(self, previous: Statement, resolved: str, existing: dict[str, Statement]) -> None:
         """Record a moved file's new path (so ``prune`` keeps it); nothing is re-embedded."""
@@ -335,7 +353,7 @@ class Ingestor:
 
     def _claim_id(
         self,
-        path: Path,
+        path: Path | str,
         resolved: str,
         existing: dict[str, Statement],
         taken: dict[str, str],
@@ -350,7 +368,7 @@ class Ingestor:
         if previous is not None and previous not in taken:
             taken[previous] = resolved
             return previous
-        sid = statement_id_for(path)
+        sid = url_statement_id(path) if isinstance(path, str) else statement_id_for(path)
         owner = taken.get(sid) or (existing[sid].path if sid in existing else None)
         if owner and owner != resolved and (sid in taken or Path(owner).exists()):
             sid = f"{sid}-{hashlib.sha256(resolved.encode()).hexdigest()[:6]}"
@@ -373,7 +391,7 @@ class Ingestor:
     def _prune(self, existing: dict[str, Statement]) -> list[FileOutcome]:
         removed = []
         for sid, statement in sorted(existing.items()):
-            if statement.path and not Path(statement.path).exists():
+            if statement.path and not is_url(statement.path) and not Path(statement.path).exists():
                 self.store.delete_statement(sid)
                 removed.append(FileOutcome(statement.path, "removed", sid))
         return removed

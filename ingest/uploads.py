@@ -21,7 +21,7 @@ from rag.store.chroma import ChromaStore
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".pdf")
+UPLOAD_TYPES = (".txt", ".md", ".html", ".pdf", ".docx")
 Progress = Callable[[int, int, Path], None]
 
 

@@ -320,7 +320,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     write(folder / "artifact-only.txt", "full story:\n")
     write(folder / "broken.md", "---\ntitle: [unclosed\n---\nBody.\n")
     write(folder / "z-good.txt", "The last good statement, after the bad ones.")
-    (folder / "notes.docx").write_bytes(b"ignored: not a statement type")
+    (folder / "notes.odt").write_bytes(b"ignored: not a statement type")
 
     report = ingest(services, folder)
     outcomes = by_path(report)
@@ -336,7 +336,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
         "blank.md",
         "artifact-only.txt",
         "broken.md",
-        "notes.docx",
+        "notes.odt",
     }
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"]
@@ -346,7 +346,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     for reason in reasons.values():
         assert "\n" not in reason
     # other file types in a folder are reported, not silently ignored (issue 13)
-    assert reasons["notes.docx"] == ".docx is not supported (use .txt, .md, .html, .pdf)"
+    assert reasons["notes.odt"] == ".odt is not supported (use .txt, .md, .html, .pdf, .docx)"
 
     assert {s.statement_id for s in services.store.statements()} == {"a-good", "b-good", "z-good"}
     assert services.store.count_passages() == 3 + 1 + 1

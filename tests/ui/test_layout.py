@@ -43,10 +43,10 @@ def test_sources_tab_upload_open_filter_delete(
             }
         )
     )
-    (tmp_path / "minutes.docx").write_bytes(b"PK not supported")
+    (tmp_path / "minutes.odt").write_bytes(b"PK not supported")
     upload = "input[type='file'][multiple]"
-    page.set_input_files(upload, [str(tmp_path / "minutes.docx")])
-    page.wait_for_selector("text=Invalid file type: minutes.docx")  # said, not dropped silently
+    page.set_input_files(upload, [str(tmp_path / "minutes.odt")])
+    page.wait_for_selector("text=Invalid file type: minutes.odt")  # said, not dropped silently
     names = ["parks.txt", "trees.md", "statements.json", "notes.json"]
     page.set_input_files(upload, [str(tmp_path / n) for n in names])
     page.click("text=Ingest files")

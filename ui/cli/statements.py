@@ -24,9 +24,16 @@ from ui.cli.app import (
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Files or folders (.txt .md .html .pdf). Default: the bundled statements."
+            help="Files, folders (.txt .md .html .pdf .docx) or web page URLs (https://…). "
+            "Default: the bundled statements."
+        ),
+    ] = None,
+    urls: Annotated[
+        Path | None,
+        typer.Option(
+            "--urls", help="A file with one URL per line ('#' starts a comment; '-': stdin)."
         ),
     ] = None,
     organization: Annotated[str | None, typer.Option(help="Organization for these files.")] = None,
@@ -43,11 +50,16 @@ def ingest(
 
     from ingest.metadata import check_date
     from ingest.pipeline import Ingestor, ingest_lock
+    from ingest.urls import read_url_list
+    from ingest.web import WebReader, is_url
     from rag.service import build_services
 
     settings = settings_or_fail()
-    with edge():  # an invalid --date is refused before anything runs
+    with edge():  # an invalid --date or an unreadable --urls file is refused first
         date = check_date(date)
+        targets: list[Path | str] = [p if is_url(p) else Path(p) for p in paths or []]
+        if urls is not None:
+            targets += read_url_list(sys.stdin if str(urls) == "-" else urls)
     overrides = StatementMeta(
         organization=organization, author=author, date=date, title=title, source=source
     )
@@ -55,7 +67,8 @@ def ingest(
     # Chroma database at once would collide inside SQLite instead of on the lock.
     with edge(), ingest_lock(settings, wait):
         services = build_services(settings)
-        ingestor = Ingestor(settings, services.store, services.embedder)
+        web = WebReader(settings, report=lambda line: typer.echo(line, err=True))
+        ingestor = Ingestor(settings, services.store, services.embedder, web=web)
         show_bar = sys.stderr.isatty() and not as_json
         with Progress(transient=True, disable=not show_bar) as bar:
             task = bar.add_task("ingesting", total=None)
@@ -64,7 +77,7 @@ def ingest(
                 bar.update(task, completed=done, total=total, description=path.name[:40])
 
             report = ingestor.run(
-                paths or None, overrides, prune=prune, progress=progress, locked=True
+                targets or None, overrides, prune=prune, progress=progress, locked=True
             )
     if as_json:
         print_json(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -38,20 +39,31 @@ def serve(
     port: int = 7860,
     no_auth: bool = False,
     quiet: bool = True,
+    mcp: Services | None = None,
 ) -> str:
     """Queue and start ``demo`` in the background; returns its local URL.
+
+    ``mcp``: also serve the MCP tools over these services at ``/mcp`` (same login).
 
     ``quiet`` (the default) keeps Gradio from printing its banner, whose "set
     share=True" hint contradicts this app's rule of never making a public link.
     """
     pairs = auth_for(settings, host, no_auth)
+    throttle = LoginThrottle(pairs) if pairs else None
+    app_kwargs: dict[str, Any] = {}
+    if mcp is not None:
+        from ui.mcp_server.http import mcp_lifespan
+        from ui.mcp_server.tools import build_mcp
+
+        app_kwargs["lifespan"] = mcp_lifespan(build_mcp(mcp), throttle, host)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     try:
         _, url, _ = demo.launch(
+            app_kwargs=app_kwargs,
             server_name=host,
             server_port=port,
             share=False,
-            auth=LoginThrottle(pairs) if pairs else None,
+            auth=throttle,
             max_file_size=int(settings.max_upload_mb * 1024 * 1024),
             prevent_thread_lock=True,
             quiet=quiet,
@@ -96,14 +108,17 @@ def launch(
     no_auth: bool = False,
     ingest_if_empty: bool = True,
     on_ready: Callable[[str], None] | None = None,
+    mcp: bool | None = None,
 ) -> None:
     """Start the UI and block until interrupted (``rag ui``); ``on_ready(url)`` is called
-    once it listens (the CLI prints the address)."""
+    once it listens (the CLI prints the address). ``mcp``: serve the MCP tools at ``/mcp``
+    (default: ``settings.mcp``)."""
     auth_for(settings, host, no_auth)  # fail before the slow parts
     services = build_services(settings)
     prepare(services, ingest_if_empty)
     demo = build_app(services, settings)
-    url = serve(demo, settings, host, port, no_auth)
+    with_mcp = settings.mcp if mcp is None else mcp
+    url = serve(demo, settings, host, port, no_auth, mcp=services if with_mcp else None)
     logger.info("Statements Q&A is running on %s", url)
     if on_ready is not None:
         on_ready(url)

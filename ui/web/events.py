@@ -198,6 +198,19 @@ def wire(p: Page) -> None:
         **private,
     )
 
+    tab.fetch.click(
+        src.add_urls,
+        inputs=[tab.urls, *tab.meta],
+        outputs=[tab.report, tab.table, *choices, tab.urls],
+        api_name="ingest_urls",
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    ).then(
+        src.refresh_choices,
+        outputs=[ask.author, tab.organization, tab.author, tab.remove],
+        **private,
+    )
+
     p.api_trigger.click(
         api.chat_api,
         inputs=[p.api_question, *fields[:-1], ask.compare, ask.use_llm, answers],

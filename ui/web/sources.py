@@ -13,6 +13,7 @@ from typing import Any
 
 import gradio as gr
 
+from ingest.web import domain
 from rag.errors import RagError, StatementNotFoundError
 from rag.models import Citation
 from rag.service import Services
@@ -20,6 +21,7 @@ from rag.settings import Settings
 from ui.web import html
 from ui.web.toasts import for_web, info, unknown_statement, warn
 from ui.web.uploads import ingest_with_progress, upload_meta
+from ui.web.weblinks import fetch_with_progress
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
@@ -97,7 +99,7 @@ class SourceHandlers:
                 s.author or "",
                 s.date or "",
                 s.title or "",
-                s.source,
+                domain(s.source) or s.source,  # a web page: its site
                 s.passages,
             ]
             for s in sorted(self.services.store.statements(), key=lambda s: s.statement_id)
@@ -204,11 +206,45 @@ class SourceHandlers:
         try:
             lines = ingest_with_progress(self.settings, self.services, files or [], meta, progress)
         except RagError as exc:
-            warn(for_web(exc))
-            report = html.ingest_report([("error", for_web(exc))])
-            return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        finally:
-            self.services.catalog.invalidate()
+            return self._ingested(None, exc)
+        return self._ingested(lines)
+
+    def add_urls(
+        self,
+        urls: str | None,
+        organization: str | None,
+        author: str | None,
+        date: str | None,
+        title: str | None,
+        progress: gr.Progress = gr.Progress(),  # Gradio injects the progress tracker
+    ) -> tuple[Any, ...]:
+        """Fetch and ingest web pages (one URL per line), like ``rag ingest URL``.
+
+        Returns (report, sources table, statement choices, organization choices, URL box).
+        """
+        meta = upload_meta(organization, author, date, title)
+        try:
+            lines = fetch_with_progress(self.settings, self.services, urls or "", meta, progress)
+        except RagError as exc:
+            return self._ingested(None, exc)
+        return self._ingested(lines, clear="")
+
+    def _ingested(
+        self, lines: list[tuple[str, str]] | None, exc: RagError | None = None, clear: Any = None
+    ) -> tuple[Any, ...]:
+        """The report of an ingest (or its error), the refreshed table and choices; the
+        form's input becomes ``clear``."""
+        self.services.catalog.invalidate()
+        if exc is not None or lines is None:
+            message = for_web(exc) if exc is not None else "Nothing was ingested."
+            warn(message)
+            return (
+                html.ingest_report([("error", message)]),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+            )
         ready = sum(1 for status, _ in lines if status in ("new", "updated", "unchanged"))
         if ready:
             info(f"{ready} statement(s) ready: ask about them now.")
@@ -218,5 +254,5 @@ class SourceHandlers:
             self.sources_rows(),
             gr.update(choices=statements),
             gr.update(choices=orgs),
-            None,
+            clear,
         )
