@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +21,10 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 
 from ingest.web import domain
 from rag.encoders.embeddings import SentenceTransformerEmbedder
-from rag.pipeline import Answerer
 from rag.service import Services, build_services
 from rag.settings import Settings
 from tests.ingest.web_server import Site, default_site
 from tests.ingest.web_server import serve as serve_site
-from ui.mcp_server.tools import build_mcp, has_modes
 from ui.web.app import build_app, prepare, serve
 from ui.web.sources import SourceHandlers
 
@@ -108,7 +105,7 @@ def check_verbatim(services: Services, data: dict[str, Any]) -> None:
 def test_the_tools_are_listed_with_their_schemas(app: tuple[Services, str]) -> None:
     (listing,) = call(app[1] + "/mcp", ("", {}))
     tools = {tool.name: tool for tool in listing.tools}
-    expected = {"ask", "sources", "show"} | ({"positions", "timeline"} if has_modes() else set())
+    expected = {"ask", "sources", "show", "positions", "timeline"}
     assert set(tools) == expected
     ask = tools["ask"]
     assert ask.input_schema["required"] == ["question"]
@@ -170,17 +167,20 @@ def test_sources_lists_searches_and_show_gives_the_text(app: tuple[Services, str
     assert shown.structured_content["text"] == services.store.statement(SWP).text
 
 
-@pytest.mark.skipif(not has_modes(), reason="Answerer.answer has no mode= yet")
 def test_positions_and_timeline(app: tuple[Services, str]) -> None:
     services, url = app
     positions, timeline = call(
         url + "/mcp",
         ("positions", {"question": "the war in Iraq"}),
-        ("timeline", {"question": "the war in Iraq"}),
+        ("timeline", {"question": "the war in Iraq", "speaker": "Socialist Equality Party"}),
     )
     for result in (positions, timeline):
         assert not result.is_error
         check_verbatim(services, result.structured_content)
+    rows = positions.structured_content["positions"]
+    assert rows and all(q["speaker"] == r["speaker"] for r in rows for q in r["quotes"])
+    entries = timeline.structured_content["timeline"]
+    assert [e["date"] for e in entries] == ["2004"]
 
 
 def test_a_web_page_added_through_the_api_is_answered_over_mcp(
@@ -236,31 +236,3 @@ def test_mcp_is_off_unless_asked_for(tmp_path: Path, embedder: SentenceTransform
         assert response.status_code in (404, 405)
     finally:
         demo.close()
-
-
-def test_positions_and_timeline_appear_once_answer_takes_a_mode(bundled: Services) -> None:
-    """The core's ``mode=`` is coming: an answerer that takes it gets the two tools, each a
-    thin call of ``answer(..., mode=...)`` (in-process client: no server needed)."""
-    modes: list[str] = []
-
-    class Modal(Answerer):
-        def answer(
-            self, question: str, filters: Any = None, *args: Any, mode: str = "answer", **kw: Any
-        ) -> Any:  # type: ignore[override]
-            modes.append(mode)
-            return super().answer(question, filters, *args, **kw)
-
-    modal = Modal.__new__(Modal)
-    modal.__dict__.update(bundled.answerer.__dict__)
-    server = build_mcp(dataclasses.replace(bundled, answerer=modal))
-    listing, positions, timeline = call(
-        server,  # type: ignore[arg-type]
-        ("", {}),
-        ("positions", {"question": "the war in Iraq"}),
-        ("timeline", {"question": "the war in Iraq", "since": "2000"}),
-    )
-    assert {"positions", "timeline"} <= {tool.name for tool in listing.tools}
-    assert modes == ["positions", "timeline"]
-    for result in (positions, timeline):
-        assert not result.is_error
-        check_verbatim(bundled, result.structured_content)

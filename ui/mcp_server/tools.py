@@ -4,8 +4,10 @@
   abstention: the ``rag ask --json`` object, with a typed output schema.
 - ``sources``: the statements, filtered and searched by their metadata.
 - ``show``: one statement's clean text, the text every quote's offsets refer to.
-- ``positions`` and ``timeline``: registered only when ``Answerer.answer`` takes
-  ``mode=`` (they then appear by themselves).
+- ``positions``: every speaker's position on a topic, a row each with verbatim quotes, and
+  the speakers who do not address it; ``compare`` in ``ask`` puts named speakers side by
+  side;
+- ``timeline``: one speaker's statements on a topic in date order.
 
 Every tool calls the same ``Services`` as the web UI and the CLI. A user's mistake (an
 unknown statement, a bad date, an empty question) is a one-line tool error, not a crash.
@@ -13,7 +15,6 @@ unknown statement, a bad date, an empty question) is a one-line tool error, not 
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from typing import Annotated, Any
@@ -24,7 +25,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import RagError, StatementNotFoundError
 from rag.models import Filters, Statement, StatementMeta
-from rag.pipeline import Answerer
 from rag.service import Services
 
 logger = logging.getLogger(__name__)
@@ -60,6 +60,8 @@ class CitedQuote(BaseModel):
     statement_id: str
     source: str = Field(description="Where the statement comes from: a URL or a file name")
     title: str | None = None
+    speaker: str | None = Field(default=None, description="Who said it: author, else organization")
+    author: str | None = None
     organization: str | None = None
     date: str | None = None
     paragraph: int = Field(description="1-based paragraph of the statement")
@@ -76,6 +78,9 @@ class AskResult(BaseModel):
     question: str
     abstained: bool = Field(description="True: the statements do not address the question")
     answer: str = Field(description="The quotes as readable text with [n] markers")
+    mode: str = Field(
+        default="answer", description="answer, compare (speakers side by side), positions, timeline"
+    )
     citations: list[CitedQuote]
 
 
@@ -119,11 +124,6 @@ def _filters(
     )
 
 
-def has_modes(answerer: type[Answerer] | Answerer = Answerer) -> bool:
-    """Whether the answerer takes ``mode=`` (positions, timeline)."""
-    return "mode" in inspect.signature(answerer.answer).parameters
-
-
 def build_mcp(services: Services) -> MCPServer:
     """The MCP server over ``services`` (serve it with ``ui.mcp_server.http``)."""
     server = MCPServer(
@@ -153,7 +153,10 @@ def build_mcp(services: Services) -> MCPServer:
         since: Since = None,
         until: Until = None,
         compare: Annotated[
-            bool, Field(description="Compare what each statement in scope says on the topic.")
+            bool,
+            Field(
+                description="Put the speakers the question names (or all in scope) side by side."
+            ),
         ] = False,
     ) -> AskResult:
         """Answer a question only with verbatim, cited quotes from the statements, or
@@ -212,38 +215,42 @@ def build_mcp(services: Services) -> MCPServer:
             raise ToolError(str(exc)) from None
         return StatementText(**_info(statement), text=statement.text or "")
 
-    if has_modes(services.answerer):
-        _mode_tools(server, answer)
-    return server
-
-
-MODES = {
-    "positions": ("Positions on a topic", "Each speaker's position on a topic, every one "
-                  "backed by verbatim quotes."),
-    "timeline": ("Timeline of a topic", "What the statements said on a topic over time, "
-                 "oldest first, with verbatim quotes."),
-}  # fmt: skip
-
-
-def _mode_tools(server: MCPServer, answer: Any) -> None:
-    """``positions`` and ``timeline``: thin calls of ``answer(..., mode=...)``."""
-    for mode, (title, description) in MODES.items():
-        server.add_tool(_mode_tool(answer, mode), name=mode, title=title, description=description)
-
-
-def _mode_tool(answer: Any, mode: str) -> Any:
-    def tool(
-        question: Question,
+    @server.tool(title="Positions on a topic")
+    def positions(
+        question: Annotated[
+            str, Field(description="The topic, or a question such as 'Who supports X?'.")
+        ],
         statement_ids: StatementIds = None,
         organization: Organization = None,
         author: Author = None,
         since: Since = None,
         until: Until = None,
-    ) -> dict[str, Any]:
+    ) -> AskResult:
+        """Each speaker's position on a topic, a row per speaker who addresses it with
+        verbatim quotes, and the speakers in scope who do not (``not_addressed_by``)."""
         filters = _filters(statement_ids, organization, author, since, until)
-        return answer(question, filters, mode=mode)  # type: ignore[no-any-return]
+        return AskResult.model_validate(answer(question, filters, mode="positions"))
 
-    return tool
+    @server.tool(title="What one speaker said on a topic over time")
+    def timeline(
+        question: Annotated[str, Field(description="The topic.")],
+        speaker: Annotated[
+            str,
+            Field(description="The speaker: an author (full name or surname) or an organization."),
+        ],
+        since: Since = None,
+        until: Until = None,
+    ) -> AskResult:
+        """One speaker's statements that address a topic, oldest first, one or two
+        verbatim quotes each."""
+        try:
+            filters = _filters(None, None, speaker, since, until)
+            services.catalog.scope(filters)
+        except RagError:  # not an author: an organization, or a clear error from the answer
+            filters = _filters(None, speaker, None, since, until)
+        return AskResult.model_validate(answer(question, filters, mode="timeline"))
+
+    return server
 
 
 def _haystack(statement: Statement) -> str:
