@@ -26,6 +26,7 @@ from rag.models import (
     StatementRef,
 )
 from rag.policy import ScoringPolicy
+from rag.priority import FOREGROUND
 from rag.settings import Settings
 from rag.stages.compose import answer_events, compose, nearest_citations, number_citations
 from rag.stages.context import RequestContext
@@ -118,6 +119,18 @@ class Answerer:
         ``use_llm`` (with an LLM configured): the chat model writes the text from the
         same passages; its quotes are checked, and the extractive answer is the fallback.
         """
+        with FOREGROUND.busy():  # an upload ingested meanwhile waits between its slices
+            yield from self._stream(question, filters, history, compare, k, use_llm)
+
+    def _stream(
+        self,
+        question: str,
+        filters: Filters | None,
+        history: Sequence[Answer],
+        compare: bool | None,
+        k: int | None,
+        use_llm: bool,
+    ) -> Iterator[AnswerEvent]:
         ctx = self._context(question, filters, history, compare)  # plan
         plan = ctx.plan
         # retrieve, score and select (per compared statement for a comparison)
