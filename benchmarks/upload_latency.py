@@ -1,11 +1,12 @@
 """Question latency while an upload is ingested in the same process (issue 22, F4).
 
-    python -m benchmarks.upload_latency [--rounds N] [--kind hostile|prose|both]
+    python -m benchmarks.upload_latency [--rounds N] [--kind hostile|prose|large|all]
 
 The app answers questions on worker threads while an upload is ingested on another, as
 the UI does. This measures warm answers (p50/p95/max) with nothing else running, then
-while a 20 kB upload is ingested: ``hostile`` is 10,000 lines of ``a`` (before the
-tiny-paragraph merge: 10,000 passages), ``prose`` 20 kB of real sentences. Prints one
+while an upload is ingested: ``hostile`` is 20 kB of ``a`` lines (before the
+tiny-paragraph merge: 10,000 passages), ``prose`` 20 kB of real sentences, ``large``
+200 kB of them (about 300 passages: long enough to see the upload yield to answers). Prints one
 JSON object; timings only, no assertion (speed is not a test).
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from benchmarks.common import Stats, eval_questions, quiet
 
-UPLOAD_BYTES = 20_000
+UPLOAD_BYTES = {"hostile": 20_000, "prose": 20_000, "large": 200_000}
 
 
 def _upload_file(folder: Path, kind: str, seed: int) -> Path:
@@ -31,14 +32,14 @@ def _upload_file(folder: Path, kind: str, seed: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{kind}-{seed}.txt"
     if kind == "hostile":
-        path.write_text("a\n" * (UPLOAD_BYTES // 2), encoding="utf-8")
+        path.write_text("a\n" * (UPLOAD_BYTES[kind] // 2), encoding="utf-8")
         return path
     from tests.reliability.conftest import bundled_sentences
 
     rng = random.Random(seed)
     sentences = bundled_sentences()
     paragraphs: list[str] = []
-    while sum(len(p) + 2 for p in paragraphs) < UPLOAD_BYTES:
+    while sum(len(p) + 2 for p in paragraphs) < UPLOAD_BYTES[kind]:
         paragraphs.append(" ".join(rng.sample(sentences, 4)))
     path.write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
     return path
@@ -115,9 +116,9 @@ def measure(kinds: Sequence[str], rounds: int) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.upload_latency")
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--kind", choices=("hostile", "prose", "both"), default="both")
+    parser.add_argument("--kind", choices=(*UPLOAD_BYTES, "all"), default="all")
     args = parser.parse_args(argv)
-    kinds = ("hostile", "prose") if args.kind == "both" else (args.kind,)
+    kinds = tuple(UPLOAD_BYTES) if args.kind == "all" else (args.kind,)
     print(json.dumps(measure(kinds, args.rounds), indent=1, default=str))
     return 0
 

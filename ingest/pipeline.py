@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from rag.errors import (
     StoreUnavailableError,
 )
 from rag.models import Passage, Statement, StatementMeta
-from rag.priority import FOREGROUND
+from rag.priority import FOREGROUND, one_core
 from rag.settings import Settings
 from rag.store.chroma import ChromaStore, StatementWrite
 
@@ -285,9 +285,10 @@ class Ingestor:
         # nothing new: the model is not even loaded
         batch = UPLOAD_SLICE if self.isolate else self.settings.ingest_batch
         pause = partial(FOREGROUND.wait_idle, YIELD_SECONDS) if self.isolate else None
-        writes = embedded_writes(
-            self.embedder, [(i.statement, i.passages) for i in todo], batch, pause
-        )
+        with one_core() if self.isolate else nullcontext():  # the app's answers go first
+            writes = embedded_writes(
+                self.embedder, [(i.statement, i.passages) for i in todo], batch, pause
+            )
         self._in_flight = needed
         return partial(self._write, writes, needed)
 

@@ -9,6 +9,7 @@ a bounded time, so that a steady stream of questions cannot starve it).
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,3 +45,22 @@ class Foreground:
 
 
 FOREGROUND = Foreground()
+_THREADS = threading.Lock()
+
+
+@contextmanager
+def one_core() -> Iterator[None]:
+    """Run the block's torch work on one thread, leaving the other cores to answers
+    (onnxruntime has its own threads). Process-wide while it lasts: only background
+    work in the app uses it (an upload's embedding); torch is never imported here."""
+    torch = sys.modules.get("torch")
+    if torch is None or not _THREADS.acquire(blocking=False):
+        yield  # not loaded yet (it will be by the block), or another block holds it
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        _THREADS.release()
