@@ -37,8 +37,8 @@ def disk_full(needed: int, folder: Path, free: int | None = None) -> DiskFullErr
     have = f" ({free / _MB:.1f} MB free)" if free is not None else ""
     return DiskFullError(
         f"disk full: {max(needed / _MB, 0.1):.1f} MB needed at {folder}{have}",
-        hint="check free disk space, then run the ingest again (the statements written "
-        "so far are kept and still answer)",
+        hint="check free disk space, then run the ingest again; the statements written "
+        "so far are kept and still answer",
     )
 
 

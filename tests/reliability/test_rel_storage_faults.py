@@ -277,3 +277,15 @@ def test_an_upload_on_a_full_disk_says_which_files_were_committed(
     status, line = report.lines[-1]
     assert status == "error" and line.endswith("not committed: b-big.txt"), report.lines
     assert report.lines[0] == ("new", "a-small.txt → a-small (1 passages)")
+
+
+@pytest.mark.slow
+def test_rag_ingest_on_a_full_disk_names_what_it_committed(small_disk: Path) -> None:
+    home = small_disk / "home"
+    result = run_rag(["ingest", str(BUNDLED_CORPUS)], home, RAG_INGEST_BATCH="1")
+    assert_no_traceback(result.stdout, result.stderr)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == ["new       000_750d3f795511808f (committed)"]
+    # (besides the warning that the 90 MB ONNX export did not fit either)
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: disk full: ") and f"MB needed at {home / 'chroma'}" in line

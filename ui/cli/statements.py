@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.errors import StatementNotFoundError
+from rag.errors import RagError, StatementNotFoundError
 from rag.models import StatementMeta
 from ui.cli.app import (
     EXIT_SKIPPED,
@@ -63,9 +63,15 @@ def ingest(
             def progress(done: int, total: int, path: Path) -> None:
                 bar.update(task, completed=done, total=total, description=path.name[:40])
 
-            report = ingestor.run(
-                paths or None, overrides, prune=prune, progress=progress, locked=True
-            )
+            try:
+                report = ingestor.run(
+                    paths or None, overrides, prune=prune, progress=progress, locked=True
+                )
+            except RagError:  # a full disk, say: what was committed first, then why
+                if not as_json:
+                    for outcome in ingestor.last_report.committed:
+                        typer.echo(f"{outcome.status:9} {outcome.statement_id} (committed)")
+                raise
     if as_json:
         print_json(
             {
