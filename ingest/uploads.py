@@ -69,11 +69,8 @@ def save_upload(folder: Path, source: Path) -> Path:
 
 
 def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _same_content(a: Path, b: Path) -> bool:

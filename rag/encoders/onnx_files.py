@@ -67,11 +67,8 @@ def read_manifest(out_dir: Path) -> dict[str, Any] | None:
 
 
 def model_checksum(path: Path) -> str:
-    sha = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 22), b""):
-            sha.update(block)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _state(path: Path) -> list[int]:
