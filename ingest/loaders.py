@@ -10,12 +10,13 @@ import codecs
 import logging
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ingest.document import RawDocument
+from ingest.document import RawDocument, file_digest
 from ingest.front_matter import split_front_matter
 from ingest.metadata import collapse
 from ingest.pdf import PDF_MAX_CHARS, load_pdf
@@ -58,6 +59,11 @@ def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise IngestError(f"unsupported file type {suffix or '(none)'!r} (supported: {supported})")
     data = _read_bytes(path, max_bytes)
+    # the bytes' digest: how ingest knows a copy or a move of content it already holds
+    return replace(_parse(path, suffix, data, max_bytes), digest=file_digest(data))
+
+
+def _parse(path: Path, suffix: str, data: bytes, max_bytes: int) -> RawDocument:
     if not data.strip():
         raise IngestError("empty file")
     if suffix == ".pdf":

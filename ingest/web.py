@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from ingest.document import RawDocument
+from ingest.document import RawDocument, file_digest
 from ingest.fetch import Fetched, Fetcher, FetchError, FetchLimits
 from ingest.isolation import call_isolated
 from ingest.metadata import safe_name
@@ -129,7 +129,9 @@ class WebReader:
         size = f"{len(fetched.data) / 1024:,.0f} KB"
         self._say(f"fetched {shown} ({size} in {fetched.seconds:.2f} s)")
         meta = raw.meta.model_copy(update={"source": fetched.final_url})
-        return RawDocument(text=raw.text, meta=meta, markup=raw.markup)
+        return RawDocument(
+            text=raw.text, meta=meta, markup=raw.markup, digest=file_digest(fetched.data)
+        )
 
     def _say(self, line: str) -> None:
         logger.info("%s", line)

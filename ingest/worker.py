@@ -7,13 +7,17 @@ imports the loaders on the worker's side, so the callers import one way.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingest.metadata import one_line
 from rag.errors import IngestError
+
+WORKER_NICENESS = 10  # added to the app's: a hostile PDF may take its whole time budget
 
 
 class _Collect(logging.Handler):
@@ -43,6 +47,8 @@ def _serve(conn: Connection) -> None:  # pragma: no cover (runs in the worker pr
 
     ingest.pdf.INLINE = True
     ingest.isolation.IN_WORKER = True
+    with contextlib.suppress(OSError):  # parsing yields the CPU to the app's answers
+        os.nice(WORKER_NICENESS)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     collect = _Collect()
     logging.getLogger("ingest").addHandler(collect)

@@ -26,6 +26,7 @@ from rag.models import (
     StatementRef,
 )
 from rag.policy import ScoringPolicy
+from rag.priority import FOREGROUND
 from rag.settings import Settings
 from rag.stages.compose import answer_events, compose, nearest_citations, number_citations
 from rag.stages.compose_groups import compose_grouped, number_groups
@@ -127,6 +128,19 @@ class Answerer:
         ``use_llm`` (with an LLM configured): the chat model writes the text from the
         same passages; its quotes are checked, and the extractive answer is the fallback.
         """
+        with FOREGROUND.busy():  # an upload ingested meanwhile waits between its slices
+            yield from self._stream(question, filters, history, compare, k, use_llm, mode)
+
+    def _stream(
+        self,
+        question: str,
+        filters: Filters | None,
+        history: Sequence[Answer],
+        compare: bool | None,
+        k: int | None,
+        use_llm: bool,
+        mode: Mode | None,
+    ) -> Iterator[AnswerEvent]:
         ctx = self._context(question, filters, history, compare, mode)  # plan
         plan = ctx.plan
         if plan.mode != "answer":

@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         "statement is tens of KB; 10 MB leaves room for PDFs with images, while a larger "
         "text file is a corpus dump that would take an hour or more to embed on a CPU.",
     )
+    max_file_passages: int = Field(
+        default=5000,
+        ge=1,
+        description="Files that make more passages are skipped by ingest, with a line saying "
+        "so: a statement makes tens of passages, a long report a few thousand, and 100,000 "
+        "(a file of one-letter lines) took four minutes to embed.",
+    )
     ui_auth: str | None = Field(
         default=None,
         description="`user:password`, or a path to a file with one such line per user. "

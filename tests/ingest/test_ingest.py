@@ -387,8 +387,9 @@ def test_same_file_name_in_two_folders_gets_two_ids(services: Services, tmp_path
     }
 
     # the owner of the plain id goes away: the other file keeps its id (no duplicate)
+    # (prune judges only the paths it is given: issue 22, F1)
     a.unlink()
-    pruned = ingest(services, tmp_path / "b", prune=True)
+    pruned = ingest(services, tmp_path / "a", tmp_path / "b", prune=True)
     assert {o.statement_id: o.status for o in pruned.outcomes} == {
         ids[1]: "unchanged",
         ids[0]: "removed",

@@ -1,4 +1,4 @@
-"""Commands over the stored statements: ``ingest``, ``sources``, ``show``."""
+"""Commands over the stored statements: ``ingest``, ``sources``, ``show``, ``remove``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.errors import StatementNotFoundError
+from rag.errors import RagError, StatementNotFoundError
 from rag.models import StatementMeta
 from ui.cli.app import (
     EXIT_SKIPPED,
@@ -76,9 +76,15 @@ def ingest(
             def progress(done: int, total: int, path: Path) -> None:
                 bar.update(task, completed=done, total=total, description=path.name[:40])
 
-            report = ingestor.run(
-                targets or None, overrides, prune=prune, progress=progress, locked=True
-            )
+            try:
+                report = ingestor.run(
+                    targets or None, overrides, prune=prune, progress=progress, locked=True
+                )
+            except RagError:  # a full disk, say: what was committed first, then why
+                if not as_json:
+                    for outcome in ingestor.last_report.committed:
+                        typer.echo(f"{outcome.status:9} {outcome.statement_id} (committed)")
+                raise
     if as_json:
         print_json(
             {
@@ -93,8 +99,9 @@ def ingest(
             if outcome.status == "skipped":
                 typer.echo(f"skipped {outcome.path}: {outcome.reason}", err=True)
             else:
+                more = f"; {outcome.reason}" if outcome.reason else ""  # a copy: of which
                 typer.echo(
-                    f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages)"
+                    f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages{more})"
                 )
         counts = ", ".join(f"{v} {k}" for k, v in report.summary().items())
         typer.echo(f"{counts} in {report.seconds:.1f}s")
@@ -165,3 +172,61 @@ def show(
     typer.echo(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
     typer.echo(f"source: {statement.source}\n")
     typer.echo(statement.text or "")
+
+
+@app.command()
+def remove(
+    statement_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Ids of the statements to remove (`rag sources` lists them)."),
+    ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Also every statement whose file is gone.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be removed.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running ingest.")] = 0.0,
+) -> None:
+    """Remove statements from the store (an upload's copy too), after a confirmation."""
+    from ingest.metadata import safe_name
+    from ingest.pipeline import ingest_lock
+    from ingest.remove import missing_statements, remove_statements
+    from rag.store.chroma import ChromaStore
+
+    settings = settings_or_fail()
+    if not statement_ids and not missing:
+        raise fail("name the statements to remove, or pass --missing")
+    with edge():
+        store = ChromaStore.from_settings(settings)
+        stored = {s.statement_id: s for s in store.statements()}
+        unknown = [sid for sid in statement_ids or [] if sid not in stored]
+        if unknown:
+            raise fail(UNKNOWN_STATEMENT.format(", ".join(safe_name(u) for u in unknown)))
+        chosen = {sid: stored[sid] for sid in statement_ids or []}
+        if missing:
+            chosen.update((s.statement_id, s) for s in missing_statements(store, settings.home))
+    if not chosen:
+        typer.echo("Nothing to remove: every statement's file is there.")
+        return
+    for s in chosen.values():
+        typer.echo(safe_name(f"{s.statement_id}  {s.label}  {s.path or ''}".rstrip()))
+    if dry_run:
+        typer.echo(f"{len(chosen)} statement(s) would be removed (dry run: nothing changed)")
+        return
+    if not yes and not _confirmed(f"Remove these {len(chosen)} statement(s)?"):
+        raise fail("nothing removed (answer y, or pass --yes)")
+    with edge(), ingest_lock(settings, wait):
+        removed = remove_statements(settings, store, list(chosen))
+    typer.echo(f"removed {len(removed)} statement(s)")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; no answer (end of input) is no."""
+    import click
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except click.exceptions.Abort:
+        return False

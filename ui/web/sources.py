@@ -8,11 +8,11 @@ page's config: with ``RAG_UI_AUTH`` on, Gradio serves that config to the login p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from ingest.remove import remove_uploaded_copies
 from ingest.web import domain
 from rag.errors import RagError, StatementNotFoundError
 from rag.models import Citation
@@ -137,19 +137,11 @@ class SourceHandlers:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         finally:
             self.services.catalog.invalidate()
-        self._remove_upload(statement.path)
+        remove_uploaded_copies(self.settings, [statement])
         info(f"Deleted statement {sid}.")
         statements, orgs = self.choices()
         report = html.ingest_report([("deleted", f"{statement.source} → {sid} deleted")])
         return report, self.sources_rows(), gr.update(choices=statements), gr.update(choices=orgs)
-
-    def _remove_upload(self, path: str | None) -> None:
-        if not path:
-            return
-        uploads = self.settings.uploads_dir.resolve()
-        file = Path(path).resolve()
-        if file.parent == uploads and file.is_file():
-            file.unlink(missing_ok=True)
 
     # -- viewer -----------------------------------------------------------------
 

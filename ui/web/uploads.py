@@ -3,20 +3,20 @@
 Several files uploaded at once can each carry their own metadata: in their front matter
 (read by ingest), or in a ``statements.json`` uploaded with them (an object keyed by
 file name, e.g. ``{"a.txt": {"organization": "…", "date": "2020-01-03"}}``). The sidecar
-is merged into the uploads folder's own ``statements.json``, which ingest reads; the
-form's fields, when filled, still apply to every file.
+is checked like the CLI's (``ingest.uploads.merge_sidecar``) and merged into the uploads
+folder's own ``statements.json``, which ingest reads; the form's fields, when filled,
+still apply to every file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import gradio as gr
 
 from ingest.metadata import SIDECAR
-from ingest.uploads import UPLOAD_TYPES, ingest_uploads, upload_name
+from ingest.uploads import UPLOAD_TYPES, ingest_uploads, merge_sidecar
 from rag.models import StatementMeta
 from rag.service import Services
 from rag.settings import Settings
@@ -24,38 +24,6 @@ from rag.settings import Settings
 __all__ = ["ACCEPTED", "UPLOAD_TYPES", "ingest_with_progress", "merge_sidecar", "upload_meta"]
 
 ACCEPTED = (*UPLOAD_TYPES, ".json")  # .json: only a statements.json sidecar
-_FIELDS = tuple(StatementMeta.model_fields)
-
-
-def merge_sidecar(settings: Settings, sidecar: Path) -> tuple[str, str]:
-    """Merge an uploaded ``statements.json`` into the uploads folder's; ``(status, note)``.
-
-    Its keys become the names the files are saved under; unknown fields are dropped."""
-    try:
-        data = json.loads(Path(sidecar).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return "error", f"{SIDECAR}: not valid JSON ({str(exc).splitlines()[0]})"
-    if not isinstance(data, dict):
-        return "error", f"{SIDECAR}: expected an object keyed by file name"
-    entries = {
-        upload_name(str(name)): {k: str(v) for k, v in meta.items() if k in _FIELDS and v}
-        for name, meta in data.items()
-        if isinstance(meta, dict)
-    }
-    target = settings.uploads_dir / SIDECAR
-    merged: dict[str, dict[str, str]] = {}
-    try:
-        if target.is_file():
-            old = json.loads(target.read_text(encoding="utf-8"))
-            merged = old if isinstance(old, dict) else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        merged = {}  # a damaged sidecar of earlier uploads is replaced
-    merged.update(entries)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(merged, ensure_ascii=False, indent=2), encoding="utf-8")
-    temporary.replace(target)
-    return "metadata", f"{SIDECAR}: metadata for {len(entries)} file(s)"
 
 
 def split_sidecar(files: Sequence[str]) -> tuple[list[str], list[str]]:
