@@ -132,10 +132,10 @@ def collect(
 
     questions = []
     for case in cases:
-        if case.history or case.kind == "compare":
+        if case.history or case.kind in ("compare", "positions", "timeline"):
             continue
         ctx = answerer._context(case.question, Filters(**case.filters), (), case.compare)
-        if ctx.plan.compare_topic is not None:
+        if ctx.plan.mode != "answer":
             continue
         text = ctx.plan.retrieval_text
         scored, stored = answerer._find(
