@@ -50,6 +50,7 @@ def run(rounds: int = 3) -> dict[str, Any]:
     from evals.harness import ingested_services
     from rag.encoders.embeddings import SentenceTransformerEmbedder
     from rag.encoders.onnx import HybridEmbedder, export_dir
+    from rag.errors import RagError
 
     result: dict[str, Any] = {"load_before": load_average(), "rounds": rounds}
     keep = os.environ.get("BENCH_SOTU_HOME")
@@ -67,9 +68,16 @@ def run(rounds: int = 3) -> dict[str, Any]:
         result["passages"] = services.store.count_passages()
         answerer = services.answerer
         asked = questions()
-        for items in asked.values():  # warm-up: caches, the keyword index, models
+        refused: dict[str, set[str]] = defaultdict(set)
+        for kind, items in asked.items():  # warm-up: caches, the keyword index, models
             for q in items:
-                answerer.answer(q)
+                try:
+                    answerer.answer(q)
+                except RagError:  # e.g. "Johnson" names two presidents of the whole folder
+                    refused[kind].add(q)
+        asked = {
+            kind: [q for q in items if q not in refused[kind]] for kind, items in asked.items()
+        }
         walls: dict[str, list[float]] = defaultdict(list)
         stages: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         modes: dict[str, set[str]] = defaultdict(set)
@@ -85,6 +93,7 @@ def run(rounds: int = 3) -> dict[str, Any]:
     result["kinds"] = {
         kind: {
             "questions": len(asked[kind]),
+            "refused": sorted(refused[kind]),
             "answers": len(values),
             "modes": sorted(modes[kind]),
             "p50_ms": round(statistics.median(values), 1),

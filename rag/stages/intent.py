@@ -173,8 +173,8 @@ def dates_in(question: str) -> tuple[str | None, str | None, str]:
 
 def _joined(question: str, speakers: Sequence[Speaker]) -> bool:
     """Two named speakers next to each other: "Sanders and Biden", "Obama vs Trump"."""
-    spans = sorted(span for s in speakers for span in s.spans)
-    return any(_JOINED.match(question[a[1] : b[0]]) for a, b in pairwise(spans))
+    spans = sorted({span for s in speakers for span in s.spans})  # one surname, two people: one
+    return any(a[1] <= b[0] and _JOINED.match(question[a[1] : b[0]]) for a, b in pairwise(spans))
 
 
 def topic_in(question: str, speakers: Sequence[Speaker]) -> str:
@@ -207,12 +207,13 @@ def read_intent(question: str, speakers: Sequence[Speaker], forced: Mode | None 
     """The mode of ``question`` given the ``speakers`` it names (or ``forced``)."""
     since, until, _ = dates_in(question)
     authors = [s for s in speakers if s.kind == "author"] or list(speakers)
+    named = len({s.spans for s in authors})  # a surname two people share names one place
     mode: Mode = "answer"
     if forced is not None:
         mode = forced
-    elif len(authors) >= 2 and (_COMPARE_WORDS.search(question) or _joined(question, authors)):
+    elif named >= 2 and (_COMPARE_WORDS.search(question) or _joined(question, authors)):
         mode = "compare"
-    elif len(authors) == 1 and (_TIMELINE.search(question) or (since or until)):
+    elif named == 1 and (_TIMELINE.search(question) or (since or until)):
         mode = "timeline" if _TIMELINE.search(question) or _said_about(question) else "answer"
     elif not authors and _positions(question):
         mode = "positions"

@@ -103,6 +103,13 @@ def test_a_party_narrows_positions() -> None:
     assert (intent.mode, intent.party) == ("positions", "Republican")
 
 
+def test_a_surname_two_speakers_share_is_no_comparison() -> None:
+    """ "Roosevelt" names both Roosevelts, at one place in the question: not two speakers
+    joined by "and" (the plan then asks for the full name)."""
+    question = "How did Roosevelt talk about trusts over the years?"
+    assert read(question)[0] == "timeline"
+
+
 def test_people_who_share_a_surname_stay_apart_by_full_name() -> None:
     names = [s.name for s in find_speakers("What did George W. Bush say about Iraq?", STORE)]
     assert names == ["George W. Bush"]
