@@ -31,6 +31,14 @@ _FOLLOWUP_START = re.compile(
     re.IGNORECASE,
 )
 _PERSON = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|theirs)\b", re.IGNORECASE)
+_SINGULAR = re.compile(r"\b(he|she|him|her|his|hers)\b", re.IGNORECASE)
+_PLURAL_THING = re.compile(r"\b(they|them|their)\b", re.IGNORECASE)
+# a new topic named outright: "What does he say about guns?", "her position on trade"
+_NEW_TOPIC = re.compile(
+    r"\b(?:say|says|said|think|thinks|thought|talk|talks|talked|speak|speaks|spoke|position|"
+    r"positions|view|views|stance|plan|plans|stand|stands)\b[^?]*?\b(?:about|on|regarding)\s+\w",
+    re.IGNORECASE,
+)
 # "did it say": an organization speaking
 _IT_SPEAKS = re.compile(
     r"\b(?:does|did|do|has|would|will)\s+(it|they)\s+(?:say|said|think|propose|want|mention|"
@@ -44,7 +52,7 @@ _THING = re.compile(
 )
 _OTHER = re.compile(
     r"\b(?:the\s+)?other\s+(?:statement|one|party|organi[sz]ation|group|text|side|document|"
-    r"candidate|speaker|person|speech|president)s?\b",
+    r"candidate|speaker|person|speech|president)s?\b(?!['’])",  # not "the other's plan"
     re.IGNORECASE,
 )
 _LEAD = re.compile(
@@ -135,20 +143,30 @@ def _replace_pronoun(question: str, person: str | None, thing: str | None) -> st
         )
     if thing:
         thing = thing.strip(" ?.!")
+        before = text
         text = _THING.sub(lambda m: m.group(0).replace(m.group(m.lastindex or 0), thing), text, 1)
+        if text == before:  # "How would he pay for them?"
+            text = _PLURAL_THING.sub(thing, text, count=1)
+        if text == before:
+            text = f"{text} — on {thing}"
     return text
 
 
 def _named_in(
     previous: Answer, speakers: Sequence[Speaker], statements: Sequence[Statement]
 ) -> str:
-    """The previous question with its speakers' names replaced by the new ones."""
+    """The previous question (as it was understood, for a follow-up) with its speakers'
+    names replaced by the new ones."""
     names = " and ".join(s.name for s in speakers)
-    before = find_speakers(previous.question, statements)
+    asked = previous.resolved_question if previous.mode == "answer" else None
+    asked = asked or previous.question
+    before = find_speakers(asked, statements)
     if not before:
         return f"{_topic(previous, statements)} — {names}"
-    chars = list(previous.question)
-    spans = sorted((span for s in before for span in s.spans), reverse=True)
+    chars = list(asked)
+    found = {span for s in before for span in s.spans}
+    outer = [a for a in found if not any(b != a and b[0] <= a[0] and a[1] <= b[1] for b in found)]
+    spans = sorted(outer, reverse=True)  # "Amy Klobuchar" holds "Klobuchar": replaced once
     for i, (start, end) in enumerate(spans):
         chars[start:end] = list(names if i == len(spans) - 1 else "")
     return " ".join("".join(chars).split())
@@ -174,8 +192,12 @@ def resolve(
         rest = _without_entities(" " + rest)
     own = _own_terms(topic_of(rest) if rest.strip() else "", ignore)
     names = [w for w in _WORD.findall(topic_here)[1:] if w[0].isupper()]
-    person = bool(_PERSON.search(question) or _IT_SPEAKS.search(question))
-    thing = bool(_THING.search(_IT_SPEAKS.sub(" ", question)))
+    singular = bool(_SINGULAR.search(question))
+    person = singular or bool(_PERSON.search(question) or _IT_SPEAKS.search(question))
+    # "How would he pay for them?": with "he" the person, "them" is a thing
+    thing = bool(_THING.search(_IT_SPEAKS.sub(" ", question))) or (
+        singular and bool(_PLURAL_THING.search(question))
+    )
     short = len(own) <= 2 and not names and not speakers
     elliptical = not own
     if not (elliptical or person or thing or short or _FOLLOWUP_START.match(question)):
@@ -232,13 +254,23 @@ def resolve(
             understood=understood,
             carried_topic=True,
         )
-    if who:  # a person pronoun: the previous speakers, the question's own topic
+    if who and _NEW_TOPIC.search(question):  # "What does she say about guns?": a new topic
         return Resolution(
             question,
             topic_here,
             scope=scope,
             ignore_terms=ignore,
             understood=_replace_pronoun(question, who, None),
+        )
+    if who:  # "What would she do if there is a conflict?": still on the previous topic
+        return Resolution(
+            question,
+            f"{topic_here} {topic}".strip(),
+            context_text=topic,
+            scope=scope,
+            ignore_terms=ignore,
+            understood=_replace_pronoun(question, who, None) + f" — on {topic.strip(' ?.!')}",
+            carried_topic=True,
         )
     return Resolution(  # short: prefer what was just cited, weigh the previous topic a little
         question,

@@ -106,3 +106,29 @@ def test_an_elliptical_turn_keeps_the_previous_mode() -> None:
     ).model_copy(update={"mode": "timeline"})
     r = resolve("What about Sanders?", [previous], DEBATE)
     assert r.mode == "timeline" and r.scope == ["sanders"] and r.retrieval_text == "trade"
+
+
+def test_a_pronoun_question_without_a_topic_frame_stays_on_the_topic() -> None:
+    """ "What would she do…?" continues the previous topic; "What does she say about X?"
+    names a new one."""
+    history = [_narrowed("What does Harris say about the Iran deal?", ["Kamala Harris"], "harris")]
+    r = resolve("What would she do if there is a conflict?", history, DEBATE)
+    assert r.scope == ["harris"] and "Iran deal" in r.retrieval_text and r.carried_topic
+    assert r.understood is not None and "Kamala Harris" in r.understood
+    assert "Iran deal" in r.understood
+
+
+def test_them_is_a_thing_when_he_is_the_person() -> None:
+    history = [_narrowed("What did Biden say about retirement accounts?", ["Joe Biden"], "biden")]
+    r = resolve("How would he pay for them?", history, DEBATE)
+    assert r.scope == ["biden"] and "retirement accounts" in r.retrieval_text
+    assert r.understood == "How would Joe Biden pay for retirement accounts?"
+
+
+def test_the_other_candidates_plans_are_no_request_for_the_other_candidate() -> None:
+    history = [
+        _narrowed("What does Biden say about buying back guns?", ["Joe Biden"], "biden"),
+        _narrowed("What about Sanders?", ["Bernie Sanders"], "sanders", topic="buying back guns"),
+    ]
+    r = resolve("Does he think the other candidates' plans go far enough?", history, DEBATE)
+    assert r.scope == ["sanders"]
