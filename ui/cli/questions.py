@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 
 from rag.errors import RagError
 from rag.models import Filters
-from ui.cli.app import app, decoded, edge, fail, print_json, settings_or_fail
+from ui.cli.app import app, decoded, edge, fail, print_json, say, settings_or_fail
 from ui.render.text import readable
 
 
@@ -59,11 +58,10 @@ def ask(
             answer = services.answerer.answer(
                 decoded(question), filters, compare=compare or None, k=k, use_llm=llm
             )
-            typer.echo(
-                json.dumps(answer.to_json_dict(), ensure_ascii=False)
-                if as_json
-                else readable(answer)
-            )
+            if as_json:
+                print_json(answer.to_json_dict())
+            else:
+                say(readable(answer))
             return
         assert batch is not None
         # Bad filters (or an empty store) fail the whole batch once, not every line.
@@ -83,11 +81,11 @@ def ask(
                     )
                 except RagError as exc:
                     if not as_json:
-                        typer.echo(f"error: {exc}", err=True)
+                        say(f"error: {exc}", err=True)
                         continue
                     print_json({"question": line.rstrip("\n"), "error": str(exc)})
                     continue
                 if as_json:
                     print_json(answer.to_json_dict())
                 else:
-                    typer.echo(readable(answer) + "\n")
+                    say(readable(answer) + "\n")

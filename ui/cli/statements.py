@@ -17,6 +17,7 @@ from ui.cli.app import (
     edge,
     fail,
     print_json,
+    say,
     settings_or_fail,
 )
 
@@ -78,13 +79,11 @@ def ingest(
     else:
         for outcome in report.outcomes:
             if outcome.status == "skipped":
-                typer.echo(f"skipped {outcome.path}: {outcome.reason}", err=True)
+                say(f"skipped {outcome.path}: {outcome.reason}", err=True)
             else:
-                typer.echo(
-                    f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages)"
-                )
+                say(f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages)")
         counts = ", ".join(f"{v} {k}" for k, v in report.summary().items())
-        typer.echo(f"{counts} in {report.seconds:.1f}s")
+        say(f"{counts} in {report.seconds:.1f}s")
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -117,11 +116,9 @@ def sources(
         print_json([_statement_json(s) for s in statements])
         return
     if not statements:
-        typer.echo("No statements yet: run `rag ingest`.")
+        say("No statements yet: run `rag ingest`.")
     for s in statements:
-        typer.echo(
-            f"{s.statement_id}  {s.label}  ({s.passages} passages)  {s.title or ''}".rstrip()
-        )
+        say(f"{s.statement_id}  {s.label}  ({s.passages} passages)  {s.title or ''}".rstrip())
 
 
 @app.command()
@@ -143,6 +140,6 @@ def show(
     if as_json:
         print_json(_statement_json(statement, with_text=True))
         return
-    typer.echo(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
-    typer.echo(f"source: {statement.source}\n")
-    typer.echo(statement.text or "")
+    say(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
+    say(f"source: {statement.source}\n")
+    say(statement.text or "")
