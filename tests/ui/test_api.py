@@ -166,6 +166,18 @@ def test_question_errors_are_one_line(client: Client) -> None:
         client.predict("why " * 1000, api_name="/ask")
 
 
+def test_inputs_of_the_wrong_type_are_one_clear_error(client: Client) -> None:
+    """A date given as a number, or one id instead of a list, is a one-line error naming
+    the field (it was an AttributeError)."""
+    with pytest.raises(AppError, match=r"Invalid since: expected text, got int"):
+        client.predict("What is the Quds Force?", since=2019, api_name="/ask")
+    with pytest.raises(AppError, match=r"Invalid statement_ids: expected a list"):
+        client.predict("What is the Quds Force?", statement_ids=SEP, api_name="/ask")
+    with pytest.raises(AppError, match=r"Invalid until"):
+        client.predict("What is the Quds Force?", until=["2020"], api_name="/ask")
+    assert client.predict("What is the Quds Force?", since="2019", api_name="/ask")["citations"]
+
+
 def test_upload_then_ask(app: tuple[Services, str], client: Client, tmp_path: Path) -> None:
     services, _ = app
     upload = tmp_path / "Compost statement (draft).txt"
