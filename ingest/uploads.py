@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import Ingestor
 from rag.dates import is_valid_date
 from rag.encoders.embeddings import PassageEmbedder
@@ -21,7 +22,7 @@ from rag.store.chroma import ChromaStore
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".pdf")
+UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))  # what ingest reads, from one place
 Progress = Callable[[int, int, Path], None]
 
 

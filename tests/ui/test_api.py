@@ -212,19 +212,33 @@ def test_upload_then_ask(app: tuple[Services, str], client: Client, tmp_path: Pa
     assert only["citations"]
 
 
-def test_upload_rejects_other_types(
+def test_upload_reports_other_types_and_big_files_as_skipped(
     app: tuple[Services, str], client: Client, tmp_path: Path
 ) -> None:
+    """One file of another type, or over RAG_MAX_UPLOAD_MB, is a skipped line in the
+    report; the rest of the upload is ingested (it used to fail the whole call)."""
+    uploads = app[0].settings.uploads_dir
     bad = tmp_path / "data.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(AppError):
-        client.predict([handle_file(str(bad))], "", "", "", "", api_name="/upload")
-    assert not (app[0].settings.uploads_dir / "data.csv").exists()
+    docx = tmp_path / "minutes.docx"
+    docx.write_bytes(b"PK not a statement")
+    big = tmp_path / "huge.txt"
+    big.write_text("word " * int(app[0].settings.max_upload_mb * 1024 * 1024 / 5 + 100))
+    kept = tmp_path / "kept.txt"
+    kept.write_text("The harbour board demands a ferry to the lighthouse.\n", encoding="utf-8")
+    report, *_ = client.predict(
+        [handle_file(str(p)) for p in (bad, docx, big, kept)], "", "", "", "", api_name="/upload"
+    )
+    assert "data.csv: only" in report and "rag-ingest-skipped" in report
+    assert "huge.txt: larger than" in report
+    assert "rag-ingest-new" in report and "kept" in report
+    assert not (uploads / "data.csv").exists() and not (uploads / "huge.txt").exists()
+    assert (uploads / "kept.txt").is_file()
     good = tmp_path / "fine.txt"
     good.write_text("A fine statement about bicycle lanes.\n", encoding="utf-8")
     report, *_ = client.predict([handle_file(str(good))], "", "", "someday", "", api_name="/upload")
     assert "Not a date" in report and "rag-ingest-error" in report
-    assert not (app[0].settings.uploads_dir / "fine.txt").exists()
+    assert not (uploads / "fine.txt").exists()
 
 
 def test_first_run_ingest_is_logged_as_info(app: tuple[Services, str]) -> None:

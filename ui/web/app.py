@@ -8,7 +8,9 @@ here, where tests and benchmarks import them.
 Safety: ``launch`` binds 127.0.0.1 unless told otherwise; any non-loopback address needs
 ``RAG_UI_AUTH`` (``user:password`` or a file of such lines) unless ``no_auth``; logins
 are throttled (``ui/web/auth.py``); no share link, and Gradio's hint to make one is not
-printed; uploads are limited to ``settings.max_upload_mb`` and to .txt/.md/.html/.pdf.
+printed; uploads over ``settings.max_upload_mb`` or of a type ingest does not read are
+skipped with a line in the report (the server refuses files over ``UPLOAD_CEILING`` times
+that size outright).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from ui.web.layout import STATIC, build_app
 __all__ = ["auth_for", "build_app", "launch", "parse_auth", "prepare", "serve"]
 
 logger = logging.getLogger(__name__)
+
+UPLOAD_CEILING = 4  # times RAG_MAX_UPLOAD_MB: larger uploads are refused by the server
 
 
 def serve(
@@ -52,7 +56,9 @@ def serve(
             server_port=port,
             share=False,
             auth=LoginThrottle(pairs) if pairs else None,
-            max_file_size=int(settings.max_upload_mb * 1024 * 1024),
+            # a ceiling against filling the disk; a file over RAG_MAX_UPLOAD_MB but under
+            # it is reported as skipped in the upload's summary instead of failing it all
+            max_file_size=int(UPLOAD_CEILING * settings.max_upload_mb * 1024 * 1024),
             prevent_thread_lock=True,
             quiet=quiet,
             show_error=False,

@@ -32,7 +32,7 @@ from ui.web.chips import ActiveFilters, active_chips, chips_html
 from ui.web.events import Page, wire
 from ui.web.history import BROWSER_KEY, browser_secret
 from ui.web.sources import SOURCES_HEADERS
-from ui.web.uploads import ACCEPTED, UPLOAD_TYPES
+from ui.web.uploads import UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
 EXAMPLES = [
@@ -240,12 +240,13 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
         remove = gr.Dropdown([], label="Delete a statement", scale=4, elem_id="rag-remove")
         delete = gr.Button("Delete statement…", variant="stop", scale=1, elem_id="rag-delete")
     gr.Markdown(
-        f"**Add statements** — {', '.join(UPLOAD_TYPES)} files up to "
+        f"**Add statements** — {' '.join(UPLOAD_TYPES)} files up to "
         f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of this "
         "upload; leave it empty to use what each file declares (front matter), or add a "
         '`statements.json` with them: `{"file.txt": {"organization": "…", "date": "2020"}}`.'
     )
-    files = gr.File(file_count="multiple", file_types=list(ACCEPTED), label="Statement files")
+    # no file_types: a file of another type is reported as skipped in the summary
+    files = gr.File(file_count="multiple", label="Statement files")
     with gr.Row():
         meta = [
             gr.Textbox("", label="Organization"),

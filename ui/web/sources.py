@@ -19,7 +19,7 @@ from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
 from ui.web.toasts import for_web, info, unknown_statement, warn
-from ui.web.uploads import ingest_with_progress, upload_meta
+from ui.web.uploads import ingest_with_progress, summary, upload_meta
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
@@ -209,9 +209,11 @@ class SourceHandlers:
             return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
         finally:
             self.services.catalog.invalidate()
-        ready = sum(1 for status, _ in lines if status in ("new", "updated", "unchanged"))
-        if ready:
-            info(f"{ready} statement(s) ready: ask about them now.")
+        counts = summary(lines)
+        if any(status in ("new", "updated", "unchanged") for status, _ in lines):
+            info(f"{counts}: ask about them now.")
+        elif counts:
+            info(f"{counts}: nothing new to ask about.")
         statements, orgs = self.choices()
         return (
             html.ingest_report(lines),

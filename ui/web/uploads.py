@@ -10,6 +10,8 @@ form's fields, when filled, still apply to every file.
 from __future__ import annotations
 
 import json
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,11 +22,22 @@ from ingest.uploads import UPLOAD_TYPES, ingest_uploads, upload_name
 from rag.models import StatementMeta
 from rag.service import Services
 from rag.settings import Settings
+from rag.store.chroma import ChromaStore
 
-__all__ = ["ACCEPTED", "UPLOAD_TYPES", "ingest_with_progress", "merge_sidecar", "upload_meta"]
+__all__ = [
+    "UPLOAD_TYPES",
+    "discard_unused",
+    "ingest_with_progress",
+    "merge_sidecar",
+    "summary",
+    "upload_meta",
+]
 
-ACCEPTED = (*UPLOAD_TYPES, ".json")  # .json: only a statements.json sidecar
+logger = logging.getLogger(__name__)
+
 _FIELDS = tuple(StatementMeta.model_fields)
+_COUNTED = ("new", "updated", "unchanged", "skipped")
+LOCK_WAIT = 30.0  # seconds an upload waits for another ingest to finish
 
 
 def merge_sidecar(settings: Settings, sidecar: Path) -> tuple[str, str]:
@@ -76,6 +89,40 @@ def upload_meta(
     )
 
 
+def summary(lines: Sequence[tuple[str, str]]) -> str:
+    """The toast after an upload: ``1 new, 1 unchanged, 1 skipped`` (only the counts
+    that are not zero), or "" when nothing was counted."""
+    counts = Counter(status for status, _ in lines)
+    return ", ".join(f"{counts[status]} {status}" for status in _COUNTED if counts[status])
+
+
+def statement_files(settings: Settings) -> set[Path]:
+    """The statement files now in the uploads folder."""
+    folder = settings.uploads_dir
+    if not folder.is_dir():
+        return set()
+    return {p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in UPLOAD_TYPES}
+
+
+def discard_unused(settings: Settings, store: ChromaStore, before: set[Path]) -> list[Path]:
+    """Remove the copies this upload added that no statement uses (skipped, failed, or the
+    same text as a statement already there), so the uploads folder keeps only what is
+    ingested. Returns what was removed."""
+    added = statement_files(settings) - before
+    if not added:
+        return []
+    used = set()
+    for statement in store.statements():
+        if statement.path:
+            path = Path(statement.path)
+            used.add((path if path.is_absolute() else settings.home / path).resolve())
+    removed = [p for p in sorted(added) if p.resolve() not in used]
+    for path in removed:
+        path.unlink(missing_ok=True)
+        logger.info("removed the unused upload %s", path.name)
+    return removed
+
+
 def ingest_with_progress(
     settings: Settings,
     services: Services,
@@ -96,6 +143,16 @@ def ingest_with_progress(
     progress(0, desc="Ingesting")
     if sidecars and not statements:
         return lines
-    return lines + ingest_uploads(
-        settings, services.store, services.embedder, statements, meta, progress=step
-    )
+    before = statement_files(settings)
+    try:
+        return lines + ingest_uploads(
+            settings,
+            services.store,
+            services.embedder,
+            statements,
+            meta,
+            progress=step,
+            wait=LOCK_WAIT,
+        )
+    finally:
+        discard_unused(settings, services.store, before)
