@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gradio_client import Client, handle_file
 
 from tests.ui import test_chat as chat
-from tests.ui.test_chat import SWP, Server, _ask, _open
+from tests.ui.test_chat import SWP, Server, _ask, _open, free_port, log_in
+from ui.web.app import build_app, serve
 
 # the same fixtures as the chat tests (this module gets its own app and browser)
 server, browser, context, page, screens = (
@@ -91,25 +93,47 @@ def test_sources_tab_upload_open_filter_delete(
     park_id = meta["parks.txt"].statement_id
     assert page.get_attribute("#rag-viewer .rag-viewer", "data-sid") == park_id
 
-    # delete, after a confirmation: gone from the store, the table and the choices
+    # delete several at once, after one confirmation: gone from the store, the table and
+    # the choices; declining the confirmation changes nothing and shows no error
     page.click("button[role='tab']:has-text('Sources')")
-    page.get_by_label("Delete a statement").click()
-    page.click(f"[role='option']:has-text('{park_id}')")
+    trees_id = meta["trees.md"].statement_id
+    for sid in (park_id, trees_id):
+        page.get_by_label("Delete statements").click()
+        page.click(f"[role='option']:has-text('{sid}')")
+    page.keyboard.press("Escape")
+    dialogs: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("#rag-delete")
+    page.wait_for_timeout(1000)
+    assert dialogs == ["Delete 2 statement(s) from the store? Answers will no longer quote them."]
+    assert {park_id, trees_id} <= {s.statement_id for s in services.store.statements()}
+    assert page.get_by_text("not in the list of choices").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#rag-delete")
     page.wait_for_selector("#rag-report .rag-ingest-deleted")
-    assert park_id not in {s.statement_id for s in services.store.statements()}
+    assert page.locator("#rag-report .rag-ingest-deleted").count() == 2
+    left = {s.statement_id for s in services.store.statements()}
+    assert park_id not in left and trees_id not in left
+    assert not (services.settings.uploads_dir / "parks.txt").exists()
     page.locator("#rag-src-date textarea").fill("")
     page.locator("#rag-src-date textarea").press("Enter")
     page.wait_for_function(
-        "() => document.querySelector('#rag-sources').innerText.includes('Tree Society')"
+        "() => document.querySelector('#rag-sources').innerText.includes('Cycling Club')"
     )
     assert "Park Friends" not in page.inner_text("#rag-sources")
+    assert "Tree Society" not in page.inner_text("#rag-sources")
     page.click("button[role='tab']:has-text('Ask')")
     page.click("text=Filters")
     page.locator("#rag-ask").get_by_label("Organization").click()
-    page.wait_for_selector("[role='option']:has-text('Tree Society')")
+    page.wait_for_selector("[role='option']:has-text('Cycling Club')")
     assert page.locator("[role='option']:has-text('Park Friends')").count() == 0
+    assert page.locator("[role='option']:has-text('Tree Society')").count() == 0
     page.keyboard.press("Escape")
     cited = services.answerer.answer("Which park friends demand more benches?").citations
     assert all(c.statement_id != park_id for c in cited)  # no longer answerable
@@ -180,3 +204,43 @@ def test_deep_link_keeps_the_page_header(server: Server, page: Any) -> None:
     )
     assert state["header"] >= 0  # the page's header is still on screen
     assert state["scrolled"] > 0 and state["inBox"] and state["inWindow"]
+
+
+def test_only_admins_add_or_delete_statements(server: Server, browser: Any, tmp_path: Path) -> None:
+    """With RAG_UI_ADMINS, other users see no delete or upload controls, and their
+    requests are refused by the server (any user could delete any statement)."""
+    logins = tmp_path / "logins"
+    logins.write_text("alice:alice-secret-1\nbob:bob-secret-22\n")
+    settings = server.services.settings.model_copy(
+        update={"ui_auth": str(logins), "ui_admins": "alice"}
+    )
+    demo = build_app(server.services, settings)
+    url = serve(demo, settings, port=free_port(), quiet=True)
+
+    def sources_tab(user: str, password: str) -> tuple[Any, Any]:
+        context, page = log_in(browser, url, user, password)
+        page.click("button[role='tab']:has-text('Sources')")
+        page.wait_for_function(
+            "() => document.querySelector('#rag-sources').innerText.includes('Cycling Club')"
+        )
+        return context, page
+
+    try:
+        context, page = sources_tab("alice", "alice-secret-1")
+        page.wait_for_selector("#rag-delete:visible")
+        page.wait_for_selector("text=Ingest files")
+        context.close()
+        context, page = sources_tab("bob", "bob-secret-22")
+        page.wait_for_timeout(1000)  # the load event has run
+        assert page.locator("#rag-delete:visible").count() == 0
+        assert page.get_by_text("Ingest files").count() == 0
+        context.close()
+        before = {s.statement_id for s in server.services.store.statements()}
+        note = tmp_path / "note.txt"
+        note.write_text("The chess club demands longer opening hours.\n")
+        bob = Client(url, auth=("bob", "bob-secret-22"), verbose=False, download_files=False)
+        report, *_ = bob.predict([handle_file(str(note))], "", "", "", "", api_name="/upload")
+        assert "Only the administrators" in report
+        assert {s.statement_id for s in server.services.store.statements()} == before
+    finally:
+        demo.close()

@@ -147,3 +147,16 @@ class LoginThrottle:
         self._fail(ANY_USER)
         logger.warning("failed login for %r", name)
         return False
+
+
+def admins(settings: Settings) -> frozenset[str] | None:
+    """The user names of ``RAG_UI_ADMINS``, or None when it is unset (everyone may)."""
+    if settings.ui_admins is None or not settings.ui_admins.strip():
+        return None
+    return frozenset(n.strip() for n in settings.ui_admins.split(",") if n.strip())
+
+
+def may_change(settings: Settings, username: str | None) -> bool:
+    """Whether this (logged-in) user may upload and delete statements."""
+    allowed = admins(settings)
+    return allowed is None or (username is not None and username in allowed)

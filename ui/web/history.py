@@ -27,7 +27,7 @@ BROWSER_KEY = "rag-browser-id"
 SECRET_FILE = "browser-state.secret"
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 LIKE, DISLIKE = "Like", "Dislike"
-KEEP = "__keep__"  # sent instead of an id when a confirm() is declined
+CONFIRMED = "yes"  # what the page's confirm() sends when the user agrees
 
 
 def browser_secret(home: Path) -> str:
@@ -130,12 +130,12 @@ class ConversationHandlers:
         return gr.update(choices=choices(self.store, owner), value=cid)
 
     def delete(
-        self, cid: str | None, browser_id: str | None, request: gr.Request
+        self, cid: str | None, confirmed: str | None, browser_id: str | None, request: gr.Request
     ) -> tuple[Any, Any]:
         """(list, conversation id): the list without the current conversation, and ""
-        as the id so the chat is cleared; ``KEEP`` (confirmation declined) changes nothing."""
+        as the id so the chat is cleared; a declined confirmation changes nothing."""
         owner = owner_of(request, browser_id)
-        if cid == KEEP:
+        if confirmed != CONFIRMED:
             return gr.skip(), gr.skip()
         if not cid or not owner:
             warn("Open a saved conversation first, then delete it.")

@@ -28,6 +28,7 @@ from gradio.helpers import Examples
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
+from ui.web.auth import admins
 from ui.web.chips import ActiveFilters, active_chips, chips_html
 from ui.web.events import Page, wire
 from ui.web.history import BROWSER_KEY, browser_secret
@@ -60,6 +61,7 @@ class _AskTab:
     stop: gr.Button
     chips: gr.HTML
     failed: gr.Textbox
+    run: gr.Textbox
     examples: Examples
     statements: gr.Dropdown
     organization: gr.Dropdown
@@ -151,6 +153,8 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
             chips, msg, send, stop = _question_box(settings)
             # the last question that failed (never shown): see ui/web/events.py
             failed = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
+            # the running question's token, set in the page (never shown): ui/web/stops.py
+            run = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
             examples = gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Example questions")
             with gr.Accordion("Filters", open=False):
                 statements, organization, author, since, until = _filters()
@@ -183,6 +187,7 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
         stop=stop,
         chips=chips,
         failed=failed,
+        run=run,
         examples=examples,
         statements=statements,
         organization=organization,
@@ -209,6 +214,8 @@ class _SourcesTab:
     date: gr.Textbox
     remove: gr.Dropdown
     delete: gr.Button
+    deleter: gr.Row
+    uploader: gr.Column
     files: gr.File
     meta: list[gr.Textbox]
     ingest: gr.Button
@@ -236,28 +243,45 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
         label="Ingested statements — click a row to read the statement",
         elem_id="rag-sources",
     )
-    with gr.Row(equal_height=True):
-        remove = gr.Dropdown([], label="Delete a statement", scale=4, elem_id="rag-remove")
-        delete = gr.Button("Delete statement…", variant="stop", scale=1, elem_id="rag-delete")
-    gr.Markdown(
-        f"**Add statements** — {' '.join(UPLOAD_TYPES)} files up to "
-        f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of this "
-        "upload; leave it empty to use what each file declares (front matter), or add a "
-        '`statements.json` with them: `{"file.txt": {"organization": "…", "date": "2020"}}`.'
-    )
-    # no file_types: a file of another type is reported as skipped in the summary
-    files = gr.File(file_count="multiple", label="Statement files")
-    with gr.Row():
-        meta = [
-            gr.Textbox("", label="Organization"),
-            gr.Textbox("", label="Author"),
-            gr.Textbox("", label="Date", placeholder="YYYY[-MM[-DD]]"),
-            gr.Textbox("", label="Title"),
-        ]
-    ingest_btn = gr.Button("Ingest files", variant="primary")
+    # with RAG_UI_ADMINS, shown on load to the administrators only
+    everyone = admins(settings) is None
+    with gr.Row(equal_height=True, visible=everyone) as deleter:
+        remove = gr.Dropdown(
+            [], multiselect=True, label="Delete statements", scale=4, elem_id="rag-remove"
+        )
+        delete = gr.Button("Delete selected…", variant="stop", scale=1, elem_id="rag-delete")
+    with gr.Column(visible=everyone) as uploader:
+        gr.Markdown(
+            f"**Add statements** — {' '.join(UPLOAD_TYPES)} files up to "
+            f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of "
+            "this upload; leave it empty to use what each file declares (front matter), or "
+            'add a `statements.json` with them: `{"file.txt": {"organization": "…", '
+            '"date": "2020"}}`.'
+        )
+        # no file_types: a file of another type is reported as skipped in the summary
+        files = gr.File(file_count="multiple", label="Statement files")
+        with gr.Row():
+            meta = [
+                gr.Textbox("", label="Organization"),
+                gr.Textbox("", label="Author"),
+                gr.Textbox("", label="Date", placeholder="YYYY[-MM[-DD]]"),
+                gr.Textbox("", label="Title"),
+            ]
+        ingest_btn = gr.Button("Ingest files", variant="primary")
     report = gr.HTML(label="report", elem_id="rag-report")
     return _SourcesTab(
-        table, organization, author, date, remove, delete, files, meta, ingest_btn, report
+        table,
+        organization,
+        author,
+        date,
+        remove,
+        delete,
+        deleter,
+        uploader,
+        files,
+        meta,
+        ingest_btn,
+        report,
     )
 
 
@@ -298,6 +322,7 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
             api_question = gr.Textbox(label="question")
             api_result = gr.JSON(label="answer")
             api_trigger = gr.Button("chat")
+            confirmed = gr.Textbox(label="confirmed")
         wire(
             Page(
                 services=services,
@@ -314,6 +339,7 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
                 api_question=api_question,
                 api_result=api_result,
                 api_trigger=api_trigger,
+                confirmed=confirmed,
                 load_trigger=demo.load,
             )
         )

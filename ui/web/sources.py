@@ -14,16 +14,35 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import RagError, StatementNotFoundError
-from rag.models import Citation
+from rag.models import Citation, Statement
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
+from ui.web.auth import may_change
 from ui.web.toasts import for_web, info, unknown_statement, warn
 from ui.web.uploads import ingest_with_progress, summary, upload_meta
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
-KEEP = "__keep__"  # sent instead of an id when a confirm() is declined
+CONFIRMED = "yes"  # what the page's confirm() sends when the user agrees
+NOT_ALLOWED = "Only the administrators (RAG_UI_ADMINS) can add or delete statements."
+
+
+def remove_statements(
+    services: Services, statement_ids: Sequence[str]
+) -> tuple[list[Statement], list[str]]:
+    """Remove these statements from the store: (the removed ``Statement`` records, the
+    ids that were not there)."""
+    removed, missing = [], []
+    for sid in statement_ids:  # one library call for several is on its way: switch here
+        try:
+            statement = services.store.statement(sid)
+            services.store.delete_statement(sid)
+        except StatementNotFoundError:
+            missing.append(sid)
+            continue
+        removed.append(statement)
+    return removed, missing
 
 
 class SourceHandlers:
@@ -82,7 +101,7 @@ class SourceHandlers:
             gr.update(choices=authors),
             gr.update(choices=orgs),
             gr.update(choices=authors),
-            gr.update(choices=statements, value=None),
+            gr.update(choices=statements),  # a selection to delete is kept
         )
 
     def sources_rows(
@@ -113,33 +132,55 @@ class SourceHandlers:
             return gr.skip(), gr.skip()
         return self.viewer(str(row[0])), gr.Tabs(selected="ask")
 
-    def delete(self, statement_id: str | None) -> tuple[Any, ...]:
-        """Remove a statement from the store, the keyword index and the choices (and its
-        uploaded copy, so a later ingest of the uploads does not bring it back).
+    def delete(
+        self,
+        statement_ids: Sequence[str] | str | None,
+        confirmed: str | None = CONFIRMED,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """Remove the chosen statements (after one confirmation) from the store, the
+        keyword index and the choices, with their uploaded copies (so a later ingest of
+        the uploads does not bring them back).
 
-        Returns (report, table, statement choices, organization choices)."""
-        sid = (statement_id or "").strip()
-        if sid == KEEP:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if not sid:
-            warn("Choose a statement to delete first.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        Returns (report, table, statement choices, organization choices, the selection
+        to delete)."""
+        unchanged = gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if confirmed != CONFIRMED:  # the confirmation was declined
+            return unchanged
+        if not may_change(self.settings, getattr(request, "username", None)):
+            warn(NOT_ALLOWED)
+            return unchanged
+        chosen = [statement_ids] if isinstance(statement_ids, str) else statement_ids or []
+        ids = list(dict.fromkeys(s.strip() for s in chosen if s and s.strip()))
+        if not ids:
+            warn("Choose the statements to delete first.")
+            return unchanged
+        lines: list[tuple[str, str]] = []
         try:
-            statement = self.services.store.statement(sid)
-            self.services.store.delete_statement(sid)
-        except StatementNotFoundError:
-            warn(unknown_statement(sid))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            removed, missing = remove_statements(self.services, ids)
         except RagError as exc:
             warn(for_web(exc))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return unchanged
         finally:
             self.services.catalog.invalidate()
-        self._remove_upload(statement.path)
-        info(f"Deleted statement {sid}.")
+        for sid in missing:
+            warn(unknown_statement(sid))
+            lines.append(("error", unknown_statement(sid)))
+        for statement in removed:
+            self._remove_upload(statement.path)
+            lines.append(("deleted", f"{statement.source} → {statement.statement_id} deleted"))
+        if removed:
+            info(f"Deleted {len(removed)} statement(s).")
         statements, orgs = self.choices()
-        report = html.ingest_report([("deleted", f"{statement.source} → {sid} deleted")])
-        return report, self.sources_rows(), gr.update(choices=statements), gr.update(choices=orgs)
+        report = html.ingest_report(lines)
+        rows = self.sources_rows()
+        chosen = gr.update(choices=statements, value=[])
+        return report, rows, gr.update(choices=statements), gr.update(choices=orgs), chosen
+
+    def controls(self, request: gr.Request) -> tuple[Any, Any]:
+        """(delete row, upload form): shown only to those who may use them."""
+        allowed = may_change(self.settings, getattr(request, "username", None))
+        return gr.update(visible=allowed), gr.update(visible=allowed)
 
     def _remove_upload(self, path: str | None) -> None:
         if not path:
@@ -195,11 +236,16 @@ class SourceHandlers:
         date: str | None,
         title: str | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the progress tracker
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Copy uploads into the data directory, ingest them, refresh the choices.
 
         Returns (report, sources table, statement choices, organization choices, files).
         """
+        if not may_change(self.settings, getattr(request, "username", None)):
+            warn(NOT_ALLOWED)
+            report = html.ingest_report([("error", NOT_ALLOWED)])
+            return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
         meta = upload_meta(organization, author, date, title)
         try:
             lines = ingest_with_progress(self.settings, self.services, files or [], meta, progress)
