@@ -20,12 +20,13 @@ import time
 from collections.abc import Callable
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from ingest.pipeline import Ingestor
 from rag.errors import RagError
 from rag.service import Services, build_services
 from rag.settings import Settings
-from ui.web.auth import LoginThrottle, auth_for, parse_auth
+from ui.web.auth import ClientAddressMiddleware, LoginThrottle, auth_for, parse_auth
 from ui.web.layout import STATIC, build_app
 
 __all__ = ["auth_for", "build_app", "launch", "parse_auth", "prepare", "serve"]
@@ -56,6 +57,8 @@ def serve(
             server_port=port,
             share=False,
             auth=LoginThrottle(pairs) if pairs else None,
+            # the login check counts failures per client address too
+            app_kwargs={"middleware": [Middleware(ClientAddressMiddleware)]},
             # a ceiling against filling the disk; a file over RAG_MAX_UPLOAD_MB but under
             # it is reported as skipped in the upload's summary instead of failing it all
             max_file_size=int(UPLOAD_CEILING * settings.max_upload_mb * 1024 * 1024),
