@@ -495,3 +495,35 @@ def test_stop_at_any_moment_saves_nothing_it_does_not_show(server: Server, page:
     page.fill("#rag-question textarea", "")
     _ask(page, SEP_Q)
     assert _saved(server, SEP_Q) >= 1
+
+
+def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any) -> None:
+    """Tab A adds a turn; tab B, which opened the conversation before, edits its first
+    question: B is told, its chat is saved as a new conversation, and A's turn stays (it
+    used to be deleted silently)."""
+    tab_a = context.new_page()
+    _open(tab_a, server.url)
+    _ask(tab_a, "What is the Quds Force?")
+    tab_a.wait_for_selector("#rag-conversations label")
+    tab_b = context.new_page()  # the same browser: the same owner
+    _open(tab_b, server.url)
+    tab_b.click("#rag-conversations label")
+    tab_b.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length === 1")
+    _ask(tab_a, SEP_Q)
+    tab_b.locator("#rag-chat .rag-edit").first.click()
+    tab_b.wait_for_selector("#rag-chips .rag-chip-edit")
+    tab_b.fill("#rag-question textarea", "Who led the Quds Force?")
+    tab_b.keyboard.press("Enter")
+    tab_b.wait_for_selector("text=changed in another tab")
+    store = ConversationStore.under(server.services.settings.home)
+    owner = _owner(tab_a, store)
+    deadline = time.time() + 10
+    while time.time() < deadline and len(store.conversations(owner)) < 2:
+        time.sleep(0.2)
+    saved = {c.title: store.answers(owner, c.id) for c in store.conversations(owner)}
+    assert [a.question for a in saved["What is the Quds Force?"]] == [
+        "What is the Quds Force?",
+        SEP_Q,
+    ]
+    assert [a.question for a in saved["Who led the Quds Force?"]] == ["Who led the Quds Force?"]
+    tab_b.wait_for_function("document.querySelectorAll('#rag-conversations label').length === 2")

@@ -28,7 +28,7 @@ from rag.service import Services
 from rag.settings import Settings
 from ui.render.markdown import conversation_markdown
 from ui.web import html
-from ui.web.conversations import ConversationStore
+from ui.web.conversations import ConversationChangedError, ConversationStore
 from ui.web.downloads import ExportFolder
 from ui.web.history import choices, owner_of
 from ui.web.sources import SourceHandlers
@@ -88,6 +88,7 @@ class ChatHandlers:
         conversation: str | None,
         edit_turn: int | None,
         browser_id: str | None,
+        version: int | None,
         statement_ids: list[str] | None,
         organization: str | None,
         author: str | None,
@@ -102,11 +103,12 @@ class ChatHandlers:
         finished answer is saved to the browser's (or user's) conversation.
 
         Yields (textbox, chatbot, answers, citations panel, export button, conversation
-        id, conversation list, edit turn, failed question). A question that fails or is
-        stopped (``run`` is its token, see ``ui/web/stops.py``) goes back to the box only
-        if nothing new was typed there meanwhile (``ui/web/events.py``).
+        id, conversation list, edit turn, conversation version, failed question). A
+        question that fails or is stopped (``run`` is its token, see ``ui/web/stops.py``)
+        goes back to the box only if nothing new was typed there meanwhile
+        (``ui/web/events.py``).
         """
-        skip = (gr.skip(),) * 3
+        skip = (gr.skip(),) * 4  # conversation, its list, edit turn, version
         question = (message or "").strip()
         if not question:
             warn("Type a question first.")
@@ -190,30 +192,45 @@ class ChatHandlers:
         shown = answer.nearest if answer.abstained else answer.citations
         panel = html.citations_panel(answer, self.sources.texts(shown))
         export = gr.update(value=self.export(history), interactive=True)
-        conversation, listed = self.save(request, browser_id, conversation, answer, edit_turn)
-        yield gr.skip(), [*pending], history, panel, export, conversation, listed, None, gr.skip()
+        saved = self.save(request, browser_id, conversation, history, edit_turn, version)
+        yield gr.skip(), [*pending], history, panel, export, *saved, gr.skip()
 
     def save(
         self,
         request: gr.Request | None,
         browser_id: str | None,
         conversation: str | None,
-        answer: Answer,
+        history: list[Answer],
         turn: int | None,
-    ) -> tuple[Any, Any]:
-        """Store the answer: (conversation id, conversation list) to show."""
+        version: int | None = None,
+    ) -> tuple[Any, Any, Any, Any]:
+        """Store the last answer of ``history``: (conversation id, conversation list, edit
+        turn, version) to show. If another tab changed the conversation since this page
+        read it (``version``), nothing of that is overwritten: this page's turns go to a
+        new conversation, and the user is told."""
         owner = owner_of(request, browser_id)
+        unchanged = gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if owner is None:
-            return gr.skip(), gr.skip()
+            return unchanged
+        answer = history[-1]
         try:
             if not conversation or self.conversations.get(owner, conversation) is None:
                 conversation = self.conversations.create(owner, answer.question)
-            self.conversations.append(owner, conversation, answer, turn)
+                version = None
+            try:
+                self.conversations.append(owner, conversation, answer, turn, version)
+            except ConversationChangedError as exc:
+                conversation = self.conversations.create(owner, history[0].question)
+                for earlier in history:
+                    self.conversations.append(owner, conversation, earlier)
+                warn(f"{exc.message}: this chat was saved as a new conversation.")
+            found = self.conversations.get(owner, conversation)
             listed = choices(self.conversations, owner)
         except RagError as exc:
             warn(for_web(exc))
-            return gr.skip(), gr.skip()
-        return conversation, gr.update(choices=listed, value=conversation)
+            return unchanged
+        new_version = found.version if found else None
+        return conversation, gr.update(choices=listed, value=conversation), None, new_version
 
     def stop(self, run: str | None, asked: str | None, message: str | None) -> Any:
         """Stop the run with token ``run`` (question ``asked``); returns the textbox.
@@ -237,7 +254,7 @@ class ChatHandlers:
 
     def clear(self) -> tuple[Any, ...]:
         """New chat: (chatbot, answers, citations, viewer, export, comment, textbox,
-        conversation id, conversation list selection, edit turn)."""
+        conversation id, conversation list selection, edit turn, version)."""
         return (
             [],
             [],
@@ -247,6 +264,7 @@ class ChatHandlers:
             "",
             "",
             "",
+            None,
             None,
             None,
         )

@@ -99,10 +99,11 @@ def wire(p: Page) -> None:
     answers = gr.State([])
     conversation = gr.State("")
     edit_turn = gr.State(None)
+    version = gr.State(None)  # of the open conversation, as this page last saw it
 
     fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.compare]
-    turn_state = [conversation, edit_turn, p.browser_id]
-    saved = [conversation, p.conversations, edit_turn, ask.failed]
+    turn_state = [conversation, edit_turn, p.browser_id, version]
+    saved = [conversation, p.conversations, edit_turn, version, ask.failed]
     chat: dict[str, Any] = {
         "inputs": [ask.msg, ask.chatbot, answers, *turn_state, *fields, ask.use_llm, ask.run],
         "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export, *saved],
@@ -132,7 +133,7 @@ def wire(p: Page) -> None:
     ).then(_idle, outputs=buttons, queue=False, **private)
 
     reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
-    reset += [conversation, p.conversations, edit_turn]
+    reset += [conversation, p.conversations, edit_turn, version]
     ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
     ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private)
     ask.citations.click(src.open_citation, outputs=[ask.viewer], **private)
@@ -154,7 +155,7 @@ def wire(p: Page) -> None:
     opened = p.conversations.input(
         conv.open,
         [p.conversations, p.browser_id],
-        [ask.chatbot, answers, conversation, p.name, edit_turn],
+        [ask.chatbot, answers, conversation, p.name, edit_turn, version],
         **private,
     )
     opened.then(h.opened, [answers], [ask.citations, ask.export], **private)

@@ -92,20 +92,21 @@ class ConversationHandlers:
         return browser_id, gr.update(choices=listed, value=None)
 
     def open(self, cid: str | None, browser_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        """(chatbot, answers, conversation id, name box, edit turn): a saved conversation,
-        ready to continue."""
+        """(chatbot, answers, conversation id, name box, edit turn, version): a saved
+        conversation, ready to continue."""
         owner = owner_of(request, browser_id)
         if not cid or not owner:
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 6
         try:
+            found = self.store.get(owner, cid)  # first: a change after it is noticed
             answers = self.store.answers(owner, cid)
             ratings = self.store.ratings(owner, cid)
-            found = self.store.get(owner, cid)
         except RagError as exc:
             warn(for_web(exc))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 6
         chat = gr.update(value=chat_messages(answers), feedback_value=feedback_values(ratings))
-        return chat, answers, cid, found.title if found else "", None
+        title, version = (found.title, found.version) if found else ("", None)
+        return chat, answers, cid, title, None, version
 
     def name_of(self, cid: str | None, browser_id: str | None, request: gr.Request) -> str:
         """The name box follows the list's selection (empty for a new chat)."""
