@@ -244,3 +244,32 @@ def test_only_admins_add_or_delete_statements(server: Server, browser: Any, tmp_
         assert {s.statement_id for s in server.services.store.statements()} == before
     finally:
         demo.close()
+
+
+def test_sources_fit_400_px(server: Server, browser: Any, screens: Path) -> None:
+    """On a phone the Sources tab shows the statements as cards, one per row, readable,
+    and a card opens its statement (7 squeezed columns broke headers one letter per
+    line, with about one row in view)."""
+    narrow = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True)
+    try:
+        page = narrow.new_page()
+        page.set_default_timeout(30_000)
+        _open(page, server.url)
+        page.click("button[role='tab']:has-text('Sources')")
+        page.wait_for_selector("#rag-source-cards .rag-source-card:has-text('Cycling Club')")
+        page.screenshot(path=str(screens / "sources-400px.png"))
+        assert page.locator("#rag-sources").is_hidden()
+        cards = page.evaluate(
+            """() => [...document.querySelectorAll('#rag-source-cards .rag-source-card')]
+                 .map((c) => { const r = c.getBoundingClientRect();
+                               return {width: r.width, height: r.height}; })"""
+        )
+        assert len(cards) >= 3
+        assert all(c["width"] >= 300 and c["height"] < 200 for c in cards), cards
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        page.locator("#rag-source-cards .rag-source-card:has-text('Cycling Club')").click()
+        page.wait_for_selector("#rag-viewer .rag-viewer:has-text('protected bike lanes')")
+        assert page.locator("#rag-question textarea").is_visible()  # back on the Ask tab
+    finally:
+        narrow.close()

@@ -180,6 +180,8 @@ def wire(p: Page) -> None:
         **private,
     )
     tab.table.select(src.open_row, outputs=[ask.viewer, p.tabs], **private)
+    tab.table.change(src.cards, [tab.table], [tab.cards], **private)
+    tab.cards.click(src.open_card, outputs=[ask.viewer, p.tabs], **private)
     choices = [ask.statements, ask.organization]
     tab.delete.click(
         src.delete,

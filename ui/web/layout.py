@@ -46,6 +46,7 @@ ANSWER_GROUP = "answer"
 CITATIONS_JS = (STATIC / "citations.js").read_text(encoding="utf-8")
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
 ACTIONS_JS = (STATIC / "actions.js").read_text(encoding="utf-8")
+CARDS_JS = (STATIC / "cards.js").read_text(encoding="utf-8")
 INTRO = (
     "## Statements Q&A\n"
     "Answers are made only of **verbatim quotes** from the ingested statements, each with "
@@ -209,6 +210,7 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
 @dataclass
 class _SourcesTab:
     table: gr.Dataframe
+    cards: gr.HTML
     organization: gr.Dropdown
     author: gr.Dropdown
     date: gr.Textbox
@@ -242,7 +244,10 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
         column_widths=["15%", "16%", "11%", "9%", "27%", "14%", "8%"],
         label="Ingested statements — click a row to read the statement",
         elem_id="rag-sources",
+        type="array",
     )
+    # the same rows as cards, shown instead of the table on narrow screens (app.css)
+    cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="rag-source-cards")
     # with RAG_UI_ADMINS, shown on load to the administrators only
     everyone = admins(settings) is None
     with gr.Row(equal_height=True, visible=everyone) as deleter:
@@ -271,6 +276,7 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
     report = gr.HTML(label="report", elem_id="rag-report")
     return _SourcesTab(
         table,
+        cards,
         organization,
         author,
         date,

@@ -125,6 +125,18 @@ class SourceHandlers:
             and (not when or (s.date or "").startswith(when))
         ]
 
+    @staticmethod
+    def cards(rows: list[list[Any]] | None) -> str:
+        """The table's rows as cards (shown instead of the table on narrow screens)."""
+        return html.statement_cards(rows or [])
+
+    def open_card(self, evt: gr.EventData) -> tuple[Any, Any]:
+        """A card opens its statement in the viewer (on the Ask tab)."""
+        data = getattr(evt, "_data", None) or {}
+        if not isinstance(data, dict) or not data.get("statement"):
+            return gr.skip(), gr.skip()
+        return self.viewer(str(data["statement"])), gr.Tabs(selected="ask")
+
     def open_row(self, evt: gr.SelectData) -> tuple[Any, Any]:
         """A row of the Sources table opens its statement in the viewer (on the Ask tab)."""
         row = evt.row_value if isinstance(evt.row_value, list) else None
