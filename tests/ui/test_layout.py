@@ -193,7 +193,7 @@ def test_deep_link_keeps_the_page_header(server: Server, page: Any) -> None:
     page.wait_for_selector("#rag-viewer mark.rag-cited")
     page.wait_for_timeout(300)
     state = page.evaluate(
-        """() => { const h = [...document.querySelectorAll('h2')]
+        """() => { const h = [...document.querySelectorAll('h1')]
                      .find((e) => e.innerText.includes('Statements Q&A'));
                    const box = document.querySelector('#rag-viewer .rag-viewer-text');
                    const m = document.querySelector('#rag-viewer mark.rag-cited');

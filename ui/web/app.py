@@ -67,10 +67,7 @@ def serve(
             show_error=False,
             ssr_mode=False,
             footer_links=["api"],
-            theme=gr.themes.Soft(
-                font=["ui-sans-serif", "system-ui", "sans-serif"],
-                font_mono=["ui-monospace", "monospace"],
-            ),
+            theme=theme(),
             css_paths=[STATIC / "app.css"],
         )
     except OSError as exc:  # port taken, address not available
@@ -79,6 +76,30 @@ def serve(
             hint="choose another --port",
         ) from None
     return url
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's Soft theme with every text at least 4.5:1 against its background (WCAG AA,
+    checked by axe-core in tests/ui/test_browser.py): the Soft theme's light grey and
+    light indigo texts and its indigo-500 buttons fall short."""
+    return gr.themes.Soft(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    ).set(
+        body_text_color_subdued="*neutral_600",
+        block_info_text_color="*neutral_600",
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        color_accent="*primary_700",
+        color_accent_soft="*primary_100",
+        link_text_color="*primary_700",
+        link_text_color_visited="*primary_700",
+        button_primary_background_fill="*primary_600",
+        checkbox_label_background_fill_selected="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        button_cancel_text_color="#b91c1c",
+        button_cancel_text_color_hover="#991b1b",
+    )
 
 
 def prepare(services: Services, ingest_if_empty: bool = True) -> None:

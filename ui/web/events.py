@@ -23,6 +23,7 @@ from rag.service import Services
 from rag.settings import Settings
 from ui.web.api import ApiHandlers
 from ui.web.chat import ChatHandlers
+from ui.web.examples import Examples
 from ui.web.filters import ChipHandlers
 from ui.web.history import ConversationHandlers
 from ui.web.ratings import RatingHandlers
@@ -96,6 +97,7 @@ def wire(p: Page) -> None:
     rate = RatingHandlers(p.settings, h.conversations)
     conv = ConversationHandlers(h.conversations)
     chips = ChipHandlers(src)
+    examples = Examples(p.services)
     answers = gr.State([])
     conversation = gr.State("")
     edit_turn = gr.State(None)
@@ -183,7 +185,7 @@ def wire(p: Page) -> None:
     tab.table.change(src.cards, [tab.table], [tab.cards], **private)
     tab.cards.click(src.open_card, outputs=[ask.viewer, p.tabs], **private)
     choices = [ask.statements, ask.organization]
-    tab.delete.click(
+    delete = tab.delete.click(
         src.delete,
         [tab.remove, p.confirmed],
         [tab.report, tab.table, *choices, tab.remove],
@@ -196,7 +198,7 @@ def wire(p: Page) -> None:
         outputs=[ask.author, tab.organization, tab.author, tab.remove],
         **private,
     )
-    tab.ingest.click(
+    upload = tab.ingest.click(
         src.upload,
         inputs=[tab.files, *tab.meta],
         outputs=[tab.report, tab.table, *choices, tab.files],
@@ -227,6 +229,9 @@ def wire(p: Page) -> None:
     demo_load = gr.on([p.load_trigger], src.on_load, outputs=page_load, **private)
     gr.on([p.load_trigger], src.controls, outputs=[tab.deleter, tab.uploader], **private)
     demo_load.then(src.refresh_choices, outputs=refreshed, **private)
+    # the example questions follow what is in the store
+    for changed in (demo_load, delete, upload):
+        changed.then(examples.update, outputs=[ask.examples.dataset], **private)
     gr.on(
         [p.load_trigger],
         conv.on_load,

@@ -31,24 +31,20 @@ from ui.web import html
 from ui.web.auth import admins
 from ui.web.chips import ActiveFilters, active_chips, chips_html
 from ui.web.events import Page, wire
+from ui.web.examples import BUNDLED_EXAMPLES
 from ui.web.history import BROWSER_KEY, browser_secret
 from ui.web.sources import SOURCES_HEADERS
 from ui.web.uploads import UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
-EXAMPLES = [
-    "What is the Quds Force?",
-    "How many US soldiers had died?",
-    "How do the statements differ on the Democratic Party?",
-    "What do the statements demand?",
-]
+EXAMPLES = BUNDLED_EXAMPLES  # until the page loads: then made from the store (examples.py)
 ANSWER_GROUP = "answer"
 CITATIONS_JS = (STATIC / "citations.js").read_text(encoding="utf-8")
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
 ACTIONS_JS = (STATIC / "actions.js").read_text(encoding="utf-8")
 CARDS_JS = (STATIC / "cards.js").read_text(encoding="utf-8")
 INTRO = (
-    "## Statements Q&A\n"
+    "# Statements Q&A\n"
     "Answers are made only of **verbatim quotes** from the ingested statements, each with "
     "its source. When the statements don't address a question, it says so."
 )
@@ -87,6 +83,7 @@ def _question_box(settings: Settings) -> tuple[gr.HTML, gr.Textbox, gr.Button, g
     )
     with gr.Row(elem_id="rag-ask-row"):
         msg = gr.Textbox(
+            label="Question",  # its accessible name; not shown
             show_label=False,
             placeholder="Ask a question about the statements…",
             elem_id="rag-question",
@@ -299,6 +296,14 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
         browser_id = gr.BrowserState(
             "", storage_key=BROWSER_KEY, secret=browser_secret(settings.home)
         )
+        gr.Markdown(INTRO)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Ask", id="ask"):
+                ask = _ask_tab(settings, services.answerer.llm is not None)
+            with gr.Tab("Sources", id="sources") as sources_tab:
+                src_tab = _sources_tab(settings)
+        # Declared after the page's main part, so Tab reaches the question box before
+        # the saved conversations (the sidebar's place on screen is the same).
         with gr.Sidebar(label="Conversations", open=True, elem_id="rag-sidebar"):
             conversations = gr.Radio(
                 [],
@@ -317,12 +322,6 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
             with gr.Row():
                 rename = gr.Button("Rename", size="sm", elem_id="rag-rename")
                 forget = gr.Button("Delete…", size="sm", variant="stop", elem_id="rag-forget")
-        gr.Markdown(INTRO)
-        with gr.Tabs() as tabs:
-            with gr.Tab("Ask", id="ask"):
-                ask = _ask_tab(settings, services.answerer.llm is not None)
-            with gr.Tab("Sources", id="sources") as sources_tab:
-                src_tab = _sources_tab(settings)
         # API-only parts of /chat: a question box and a JSON result, never shown.
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")

@@ -157,7 +157,9 @@ def statement_viewer(statement: Statement, start: object = None, end: object = N
         + (f'<p class="rag-meta">{meta}</p>' if meta and statement.title else "")
         + f'<p class="rag-meta">Source: {_source(statement)} · id {esc(statement.statement_id)}'
         f" · {len(blocks)} paragraphs{link}</p>{note}</div>"
-        f'<div class="rag-viewer-text">{"".join(blocks)}</div></div>'
+        # focusable, so its text can be scrolled with the keyboard
+        f'<div class="rag-viewer-text" tabindex="0" role="region" aria-label="Statement text">'
+        f"{''.join(blocks)}</div></div>"
     )
 
 
