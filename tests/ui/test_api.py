@@ -23,6 +23,7 @@ SWP = "004_82099dca89624f38"
 
 
 PREPARE_LOGS: list[logging.LogRecord] = []
+PREPARE_SAID: list[str] = []
 
 
 class _Records(logging.Handler):
@@ -52,7 +53,8 @@ def app(
     logger.addHandler(logs)
     logger.setLevel(logging.DEBUG)
     try:
-        prepare(services, ingest_if_empty=True)  # what `rag ui` does: the bundled statements
+        # what `rag ui` does: the bundled statements
+        prepare(services, ingest_if_empty=True, say=PREPARE_SAID.append)
     finally:
         logger.removeHandler(logs)
         logger.setLevel(level)
@@ -246,3 +248,6 @@ def test_first_run_ingest_is_logged_as_info(app: tuple[Services, str]) -> None:
     messages = [(r.levelno, r.getMessage()) for r in PREPARE_LOGS]
     assert any("ingesting the bundled statements" in m for _, m in messages), messages
     assert all(level < logging.WARNING for level, _ in messages), messages
+    # what `rag ui` prints meanwhile (it printed nothing during the first run's ingest)
+    assert PREPARE_SAID[0] == "Loading the 2 bundled statements…"
+    assert PREPARE_SAID[1].startswith("Loaded them in ")

@@ -32,4 +32,5 @@ def ui(
             no_auth=no_auth,
             ingest_if_empty=ingest_bundled,
             on_ready=lambda url: typer.echo(f"Statements Q&A is running on {url} (Ctrl+C stops)"),
+            say=typer.echo,
         )

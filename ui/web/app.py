@@ -22,7 +22,8 @@ from collections.abc import Callable
 import gradio as gr
 from starlette.middleware import Middleware
 
-from ingest.pipeline import Ingestor
+from ingest.discover import discover
+from ingest.pipeline import BUNDLED_CORPUS, Ingestor
 from rag.errors import RagError
 from rag.service import Services, build_services
 from rag.settings import Settings
@@ -102,16 +103,21 @@ def theme() -> gr.themes.Base:
     )
 
 
-def prepare(services: Services, ingest_if_empty: bool = True) -> None:
-    """Ingest the bundled statements into an empty store; load the model and the index."""
+def prepare(
+    services: Services, ingest_if_empty: bool = True, say: Callable[[str], None] | None = None
+) -> None:
+    """Ingest the bundled statements into an empty store; load the model and the index.
+    ``say`` (the CLI's echo) is told what takes time on a first run."""
     if ingest_if_empty and not services.store.statements():
+        files, _ = discover([BUNDLED_CORPUS])
         logger.info("The store is empty: ingesting the bundled statements first")
+        if say is not None:
+            say(f"Loading the {len(files)} bundled statements…")
         report = Ingestor(services.settings, services.store, services.embedder).run()
-        logger.info(
-            "Ingested %s in %.1fs",
-            ", ".join(f"{v} {k}" for k, v in report.summary().items() if v),
-            report.seconds,
-        )
+        done = ", ".join(f"{v} {k}" for k, v in report.summary().items() if v)
+        logger.info("Ingested %s in %.1fs", done, report.seconds)
+        if say is not None:
+            say(f"Loaded them in {report.seconds:.0f} s.")
         services.catalog.invalidate()
     started = time.perf_counter()
     services.embedder.embed_query("warm up")
@@ -126,12 +132,13 @@ def launch(
     no_auth: bool = False,
     ingest_if_empty: bool = True,
     on_ready: Callable[[str], None] | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> None:
     """Start the UI and block until interrupted (``rag ui``); ``on_ready(url)`` is called
-    once it listens (the CLI prints the address)."""
+    once it listens (the CLI prints the address), ``say`` with what a first run waits for."""
     auth_for(settings, host, no_auth)  # fail before the slow parts
     services = build_services(settings)
-    prepare(services, ingest_if_empty)
+    prepare(services, ingest_if_empty, say)
     demo = build_app(services, settings)
     url = serve(demo, settings, host, port, no_auth)
     logger.info("Statements Q&A is running on %s", url)
