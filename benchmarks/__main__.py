@@ -5,7 +5,8 @@
     python -m benchmarks --only scale --scale-sizes 1000,10000,100000
 
 Sections: latency (warm answers vs the floor and plain LangChain), devsets (warm answers per
-question kind on the real corpora under evals/devsets), onnx (the ONNX query embedder gives
+question kind on the real corpora under evals/devsets), speakers (positions over the 42
+presidents of sotu/, comparisons, timelines), onnx (the ONNX query embedder gives
 the same vectors, rankings and eval results), ingest (Ingestor vs raw model.encode on the
 real corpora, the bundled and a synthetic set, and where ingest time goes), cold
 (new-process `rag ask`, UI start, a second `make run`), scale (synthetic corpora).
@@ -30,7 +31,7 @@ from benchmarks.common import machine, quiet
 from benchmarks.report import existing_notes, render
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("latency", "devsets", "onnx", "ingest", "cold", "scale")
+SECTIONS = ("latency", "devsets", "speakers", "onnx", "ingest", "cold", "scale")
 
 
 def _now() -> str:
@@ -123,6 +124,10 @@ def _run(section: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
         from benchmarks import devsets_latency
 
         return devsets_latency.run(rounds=args.devset_rounds)
+    if section == "speakers":
+        from benchmarks import speakers
+
+        return speakers.run(rounds=args.devset_rounds)
     if section == "onnx":
         from benchmarks import onnx_check
 

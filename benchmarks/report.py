@@ -12,6 +12,7 @@ from benchmarks.report_real import (
     render_devsets,
     render_ingest,
 )
+from benchmarks.report_speakers import render_speakers, speakers_targets
 from benchmarks.report_table import _table, _verdict
 
 NOTES_MARKER = (
@@ -80,6 +81,7 @@ def targets(results: dict[str, Any]) -> list[list[Any]]:
         )
     rows += ingest_targets(results)
     rows += devsets_targets(results)
+    rows += speakers_targets(results)
     cold = results.get("cold")
     if cold:
         s = cold["rag_ask"]["median_s"]
@@ -153,6 +155,7 @@ def render(results: dict[str, Any], notes: str) -> str:
             "",
         ]
     out += render_devsets(results.get("devsets"))
+    out += render_speakers(results.get("speakers"))
     chk = results.get("onnx")
     if chk:
         out += [

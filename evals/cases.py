@@ -23,11 +23,17 @@ BUNDLED_KINDS = (
 # Kinds of the development sets (evals/devsets/): ``speaker`` names a candidate whose quote
 # must answer; ``off_topic`` is about nothing in the set; ``not_addressed`` sounds on-topic
 # but the named speaker never says it; ``squad_*`` are SQuAD 2.0's own questions.
+# ``positions`` asks where every speaker in scope stands (``positions`` lists each speaker
+# who states one, with evidence; ``mentions`` those who only mention the topic);
+# ``timeline`` asks what one speaker said on a topic over time (gold: every statement of
+# theirs that addresses it).
 DEVSET_KINDS = (
     "number",
     "speaker",
     "off_topic",
     "not_addressed",
+    "positions",
+    "timeline",
     "squad_answerable",
     "squad_unanswerable",
 )
@@ -50,6 +56,24 @@ class Gold:
 
 
 @dataclass(frozen=True)
+class Stance:
+    """A speaker who states a position in a ``positions`` case, and where they state it."""
+
+    speaker: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """How a follow-up must be understood: the speakers it is scoped to (none: all), and
+    whether it takes the previous turn's topic; ``topic_terms`` must be in what it searched."""
+
+    speakers: tuple[str, ...]
+    carries_topic: bool
+    topic_terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Case:
     """One question with what a correct answer must quote (nothing, when unanswerable)."""
 
@@ -64,6 +88,9 @@ class Case:
     speaker: str | None = None
     absent: tuple[str, ...] = ()
     answers: tuple[str, ...] = ()
+    positions: tuple[Stance, ...] = ()
+    mentions: tuple[str, ...] = ()
+    resolution: Expected | None = None
 
     @property
     def evidence(self) -> tuple[str, ...]:
@@ -103,9 +130,12 @@ def _case(raw: dict[str, Any], paragraphs: bool = True) -> Case:
     if not raw.get("question"):
         raise CaseFileError(f"case {case_id}: no question")
     gold = tuple(_gold(case_id, g, paragraphs) for g in raw.get("gold") or ())
+    positions = tuple(_stance(case_id, p) for p in raw.get("positions") or ())
     answerable = bool(raw.get("answerable", True))
-    if answerable != bool(gold):
+    if answerable != bool(gold or positions):
         raise CaseFileError(f"case {case_id}: answerable cases need gold, others must have none")
+    if (kind == "positions") != bool(positions):
+        raise CaseFileError(f"case {case_id}: positions cases (only) list positions")
     compare = raw.get("compare")
     return Case(
         id=case_id,
@@ -118,7 +148,31 @@ def _case(raw: dict[str, Any], paragraphs: bool = True) -> Case:
         compare=None if compare is None else bool(compare),
         speaker=None if raw.get("speaker") is None else str(raw["speaker"]),
         absent=tuple(str(t) for t in raw.get("absent") or ()),
+        positions=positions,
+        mentions=tuple(str(m) for m in raw.get("mentions") or ()),
+        resolution=_expected(case_id, raw["resolution"]) if raw.get("resolution") else None,
     )
+
+
+def _stance(case_id: str, raw: dict[str, Any]) -> Stance:
+    try:
+        stance = Stance(str(raw["speaker"]), tuple(str(ev) for ev in raw["evidence"]))
+    except (KeyError, TypeError) as exc:
+        raise CaseFileError(f"case {case_id}: malformed position {raw!r}") from exc
+    if not stance.evidence:
+        raise CaseFileError(f"case {case_id}: position of {stance.speaker} has no evidence")
+    return stance
+
+
+def _expected(case_id: str, raw: dict[str, Any]) -> Expected:
+    try:
+        return Expected(
+            speakers=tuple(str(s) for s in raw.get("speakers") or ()),
+            carries_topic=bool(raw["carries_topic"]),
+            topic_terms=tuple(str(t).lower() for t in raw.get("topic_terms") or ()),
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CaseFileError(f"case {case_id}: malformed resolution {raw!r}") from exc
 
 
 def load_cases(path: Path = CASES_PATH, paragraphs: bool = True) -> list[Case]:

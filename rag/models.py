@@ -40,6 +40,11 @@ class Statement(StatementMeta):
     text: str | None = None
 
     @property
+    def speaker(self) -> str | None:
+        """Who said it: the author, else the organization."""
+        return self.author or self.organization
+
+    @property
     def label(self) -> str:
         """Who said it and when, e.g. ``Naomi Craine, Socialist Workers Party, 2020-01-03``."""
         return speaker_label(
@@ -88,6 +93,11 @@ class Citation(BaseModel):
     end: int
     quote: str
     score: float = 0.0
+
+    @property
+    def speaker(self) -> str | None:
+        """Who said it: the author, else the organization."""
+        return self.author or self.organization
 
     @property
     def label(self) -> str:
@@ -140,6 +150,26 @@ class QuoteGroup(BaseModel):
     citations: list[int] = Field(default_factory=list, description="The [n] of its quotes")
 
 
+class SpeakerQuotes(BaseModel):
+    """One speaker's quotes in a comparison or a positions table (a row, or a column)."""
+
+    speaker: str = Field(description="The author, else the organization")
+    author: str | None = None
+    organization: str | None = None
+    citations: list[int] = Field(default_factory=list, description="The [n] of its quotes")
+    statements: int = Field(default=0, description="That speaker's statements searched")
+
+
+class TimelineEntry(BaseModel):
+    """One statement of a timeline: its date and the [n] of its quotes, in text order."""
+
+    statement_id: str
+    date: str | None = None
+    label: str
+    title: str | None = None
+    citations: list[int] = Field(default_factory=list)
+
+
 class Segment(BaseModel):
     """A piece of generated (LLM) prose and the citations it refers to."""
 
@@ -159,8 +189,24 @@ class Answer(BaseModel):
         description="When abstaining: the closest passages, clearly not an answer",
     )
     compare: bool = False
+    mode: Literal["answer", "compare", "positions", "timeline"] = Field(
+        default="answer",
+        description="answer: one question; compare: named speakers side by side; positions: "
+        "every speaker in scope; timeline: one speaker's statements in date order",
+    )
     not_addressed: list[StatementRef] = Field(
         default_factory=list, description="Statements (in scope) that do not address the question"
+    )
+    positions: list[SpeakerQuotes] = Field(
+        default_factory=list, description="compare and positions: one entry per speaker quoted"
+    )
+    not_addressed_by: list[str] = Field(
+        default_factory=list,
+        description="compare and positions: speakers in scope none of whose statements "
+        "addresses the topic",
+    )
+    timeline: list[TimelineEntry] = Field(
+        default_factory=list, description="timeline: the speaker's statements in date order"
     )
     resolved_question: str | None = Field(
         default=None, description="How a follow-up was understood, when it differs"
@@ -173,6 +219,11 @@ class Answer(BaseModel):
     scope: str | None = Field(
         default=None, description="What was searched, e.g. 'all 20 statements' or a speaker"
     )
+    speakers: list[str] = Field(
+        default_factory=list,
+        description="The speakers the question (or the conversation) narrowed it to; "
+        "empty when it searched every statement the filters allow",
+    )
     segments: list[Segment] = Field(
         default_factory=list, description="Generated answers: the prose, piece by piece"
     )
@@ -184,27 +235,54 @@ class Answer(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, object]:
-        """The ``rag ask --json`` contract."""
-        return {
+        """The ``rag ask --json`` contract (``positions`` and ``timeline`` in those modes)."""
+        by_n = {c.n: c for c in self.citations}
+        data: dict[str, object] = {
             "question": self.question,
             "abstained": self.abstained,
             "answer": self.answer,
-            "citations": [
-                {
-                    "n": c.n,
-                    "statement_id": c.statement_id,
-                    "source": c.source,
-                    "title": c.title,
-                    "organization": c.organization,
-                    "date": c.date,
-                    "paragraph": c.paragraph,
-                    "start": c.start,
-                    "end": c.end,
-                    "quote": c.quote,
-                }
-                for c in self.citations
-            ],
+            "mode": self.mode,
+            "citations": [_citation_json(c) for c in self.citations],
         }
+        if self.mode in ("compare", "positions"):
+            data["positions"] = [
+                {
+                    "speaker": p.speaker,
+                    "author": p.author,
+                    "organization": p.organization,
+                    "quotes": [_citation_json(by_n[n]) for n in p.citations if n in by_n],
+                }
+                for p in self.positions
+            ]
+            data["not_addressed_by"] = list(self.not_addressed_by)
+        if self.mode == "timeline":
+            data["timeline"] = [
+                {
+                    "statement_id": t.statement_id,
+                    "date": t.date,
+                    "title": t.title,
+                    "quotes": [_citation_json(by_n[n]) for n in t.citations if n in by_n],
+                }
+                for t in self.timeline
+            ]
+        return data
+
+
+def _citation_json(c: Citation) -> dict[str, object]:
+    return {
+        "n": c.n,
+        "statement_id": c.statement_id,
+        "source": c.source,
+        "title": c.title,
+        "speaker": c.speaker,
+        "author": c.author,
+        "organization": c.organization,
+        "date": c.date,
+        "paragraph": c.paragraph,
+        "start": c.start,
+        "end": c.end,
+        "quote": c.quote,
+    }
 
 
 # Streaming events -----------------------------------------------------------------

@@ -28,7 +28,10 @@ from rag.models import (
 from rag.policy import ScoringPolicy
 from rag.settings import Settings
 from rag.stages.compose import answer_events, compose, nearest_citations, number_citations
+from rag.stages.compose_groups import compose_grouped, number_groups
 from rag.stages.context import RequestContext
+from rag.stages.group import SpeakerGrouping
+from rag.stages.intent import Mode
 from rag.stages.plan import Planner, clean_question
 from rag.stages.rerank import RerankStage
 from rag.stages.retrieve import Retriever, restrict
@@ -86,6 +89,9 @@ class Answerer:
         self.selector = Selector(self.policy)
         self.scorer = Scorer(lambda text: self.embedder.embed_query(text), self.texts, self.policy)
         self.reranker = RerankStage(reranker, self.policy)
+        self.grouping = SpeakerGrouping(
+            self.retriever, self.scorer, self.texts, reranker, self.policy
+        )
 
     # -- public ------------------------------------------------------------------
 
@@ -97,9 +103,10 @@ class Answerer:
         compare: bool | None = None,
         k: int | None = None,
         use_llm: bool = False,
+        mode: Mode | None = None,
     ) -> Answer:
         """The complete answer (see ``stream`` for the same as events)."""
-        for event in self.stream(question, filters, history, compare, k, use_llm):
+        for event in self.stream(question, filters, history, compare, k, use_llm, mode):
             if isinstance(event, DoneEvent):
                 return event.answer
         raise AssertionError("stream ended without an answer")  # pragma: no cover
@@ -112,14 +119,19 @@ class Answerer:
         compare: bool | None = None,
         k: int | None = None,
         use_llm: bool = False,
+        mode: Mode | None = None,
     ) -> Iterator[AnswerEvent]:
         """Typed events: retrieval done, each citation, the text, then the answer.
 
+        ``mode`` forces compare, positions or timeline (None: read from the question).
         ``use_llm`` (with an LLM configured): the chat model writes the text from the
         same passages; its quotes are checked, and the extractive answer is the fallback.
         """
-        ctx = self._context(question, filters, history, compare)  # plan
+        ctx = self._context(question, filters, history, compare, mode)  # plan
         plan = ctx.plan
+        if plan.mode != "answer":
+            yield from self._grouped(ctx)
+            return
         # retrieve, score and select (per compared statement for a comparison)
         found = self._compare(ctx, k) if plan.compare_topic is not None else self._single(ctx, k)
         yield RetrievalEvent(
@@ -165,9 +177,10 @@ class Answerer:
         filters: Filters | None,
         history: Sequence[Answer],
         compare: bool | None,
+        mode: Mode | None = None,
     ) -> RequestContext:
         started = time.perf_counter()
-        plan = self.planner.run(question, filters or Filters(), history, compare)
+        plan = self.planner.run(question, filters or Filters(), history, compare, mode)
         return RequestContext(plan, self.catalog.snapshot(), started=started)
 
     def _find(
@@ -191,6 +204,34 @@ class Answerer:
         with ctx.timed("rerank"):
             scored = self.reranker.run(text, scored, ctx.texts, rerank)
         return scored, {p.passage.passage_id: p for p, _ in candidates}
+
+    def _grouped(self, ctx: RequestContext) -> Iterator[AnswerEvent]:
+        """A compare, positions or timeline answer: the group stage, then the same
+        verification and the one abstention decision as any answer."""
+        plan = ctx.plan
+        topic = plan.retrieval_text
+        found = self.grouping.run(ctx, plan.mode, topic, plan.sides)
+        yield RetrievalEvent(
+            passages=len(found.passages),
+            statement_ids=sorted({p.passage.statement_id for p in found.passages.values()}),
+        )
+        by_id = {s.statement_id: s for s in plan.scope}
+        citations, numbers = number_groups(found, by_id, ctx.texts)
+        selection = self.selector.decide(found.scored, citations)
+        nearest = []
+        if selection.abstained:
+            nearest = nearest_citations(found.scored, found.passages, by_id, ctx.texts)
+        yield from answer_events(
+            compose_grouped(
+                plan,
+                selection,
+                found,
+                numbers,
+                total=len(ctx.snapshot.statements),
+                nearest=nearest,
+                timings=ctx.finish(),
+            )
+        )
 
     def _single(self, ctx: RequestContext, k: int | None) -> Found:
         ids = restrict(ctx.plan.scope, ctx.snapshot)

@@ -64,6 +64,19 @@ class ScoringPolicy:
     )
     rerank_weight: float = 0.0
     rerank_floor: float = float("-inf")
+    # speaker grouping (compare, positions, timeline): passages retrieved per side (and at
+    # most in all), how many of a group's best sentences the cross-encoder reads, the logit
+    # one of them must reach for the group to address the topic, the evidence a quote
+    # needs, and the quotes per group
+    group_passages_per_side: int = 8
+    group_passages_max: int = 320
+    group_read: int = 2
+    group_floor: float = -8.0
+    group_by_cross: bool = False  # a group's quote: the best logit of those read
+    group_min_score: float = 0.2
+    compare_quotes: int = 3
+    positions_quotes: int = 1
+    timeline_quotes: int = 2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ScoringPolicy:
@@ -81,6 +94,11 @@ class ScoringPolicy:
                 else settings.relative_cutoff
             ),
             relative_evidence=numbers.get("relative_evidence", cls.relative_evidence),
+            group_floor=numbers.get("group_floor", cls.group_floor),
+            group_min_score=numbers.get("group_min_score", cls.group_min_score),
+            group_read=int(numbers.get("group_read", cls.group_read)),
+            group_by_cross=bool(numbers.get("group_by_cross", cls.group_by_cross)),
+            positions_quotes=int(numbers.get("positions_quotes", cls.positions_quotes)),
             max_quotes=settings.max_quotes,
             candidates=settings.candidates,
             rrf_k=settings.rrf_k,

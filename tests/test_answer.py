@@ -452,13 +452,15 @@ def test_stream_event_order(bundled: Services, question: str) -> None:
 
 def test_json_contract_of_an_answer(bundled: Services) -> None:
     data = bundled.answerer.answer("What did Joe Biden say about Soleimani?").to_json_dict()
-    assert list(data) == ["question", "abstained", "answer", "citations"]
+    assert list(data) == ["question", "abstained", "answer", "mode", "citations"]
     for c in data["citations"]:  # type: ignore[union-attr]
         assert list(c) == [
             "n",
             "statement_id",
             "source",
             "title",
+            "speaker",
+            "author",
             "organization",
             "date",
             "paragraph",

@@ -23,15 +23,31 @@ SPLIT_SALT = "statements-qa-devsets-113"
 
 @dataclass(frozen=True)
 class DevSet:
-    """A development set: where its statements are and how to read its questions."""
+    """A development set: where its statements are and how to read its questions.
+
+    ``since``: only the statements dated from that year on (their ``statements.json``
+    date), a slice that a test session can ingest (the whole folder is for benchmarks).
+    """
 
     name: str
     folder: Path
     description: str
+    since: int | None = None
+
+    @property
+    def all_files(self) -> list[Path]:
+        return sorted(self.folder.glob("*.txt"))
 
     @property
     def files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.txt"))
+        if self.since is None:
+            return self.all_files
+        meta = json.loads((self.folder / "statements.json").read_text(encoding="utf-8"))
+        return [
+            path
+            for path in self.all_files
+            if int(str(meta.get(path.name, {}).get("date", "0"))[:4]) >= self.since
+        ]
 
     def cases(self) -> list[Case]:
         if self.name == "squad2":
@@ -44,6 +60,12 @@ SETS: dict[str, DevSet] = {
         "debates2019",
         DEVSETS_DIR / "debates2019",
         "first 2020 Democratic primary debate, one statement per candidate (20)",
+    ),
+    "sotu": DevSet(
+        "sotu",
+        DEVSETS_DIR / "sotu",
+        "State of the Union addresses 1945-2018 (74 of the folder's 228, 14 presidents)",
+        since=1945,
     ),
     "squad2": DevSet(
         "squad2",

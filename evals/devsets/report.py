@@ -23,6 +23,7 @@ from evals.devsets.scoring import (
     meets,
     scoring_rules,
 )
+from evals.devsets.speakers import speaker_rules
 
 MARKER = "<!-- development sets: written by evals/devsets/report.py -->"
 KIND_COLUMNS = (
@@ -32,6 +33,12 @@ KIND_COLUMNS = (
     "evidence_at_3",
     "abstention_recall",
     "false_abstention_rate",
+    "speaker_recall",
+    "speaker_precision",
+    "both_sides",
+    "timeline_right",
+    "resolution_right",
+    "standalone_merged",
 )
 SHORT = {
     "retrieval_recall_at_8": "R@8",
@@ -40,6 +47,12 @@ SHORT = {
     "evidence_at_3": "E@3",
     "abstention_recall": "abst. recall",
     "false_abstention_rate": "false abst.",
+    "speaker_recall": "spk recall",
+    "speaker_precision": "spk prec.",
+    "both_sides": "both sides",
+    "timeline_right": "timeline",
+    "resolution_right": "resolved",
+    "standalone_merged": "merged",
 }
 
 
@@ -117,15 +130,17 @@ def render(results_by_set: Mapping[str, Sequence[DevResult]]) -> str:
         "Matching rules:",
         "",
         *scoring_rules(),
+        *speaker_rules(),
         "",
         "Stages: a failed answerable case is lost at `retrieval` when `search` (k=20) does",
         "not return the evidence, else at `abstention` when the answer abstained, else at",
         "`selection` (retrieved, answered, but not in the first 3 quotes); an unanswerable",
-        "case that is answered is lost at `abstention`.",
+        "case that is answered is lost at `abstention`. A positions, timeline or compare",
+        "case whose speakers are wrong is lost at `grouping`; a follow-up understood wrong",
+        "at `planning`.",
         "",
-        "Known limits: `search` is one plain hybrid search, not the per-speaker retrieval of",
-        "compare mode, so compare recall understates what the answerer sees; squad's short",
-        "answers (e.g. a single word) match many passages, so its retrieval recall is lenient.",
+        "Known limits: squad's short answers (e.g. a single word) match many passages, so its",
+        "retrieval recall is lenient; positions cases count in the speaker metrics only.",
         "",
         "Metrics:",
         "",

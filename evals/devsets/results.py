@@ -45,7 +45,16 @@ class DevResult:
     retrieval_rank: int | None = None  # first rank at which the evidence was retrieved
     evidence_at_1: bool | None = None
     evidence_at_3: bool | None = None
-    stage: str | None = None  # where a failed case was lost: retrieval/selection/abstention
+    stage: str | None = None  # where a failed case was lost (see scoring.STAGES)
+    scope_speakers: list[str] = field(default_factory=list)  # the answer was narrowed to
+    speaker_expected: int = 0  # positions: speakers who state a position
+    speaker_hits: int = 0  # positions: of those, rows that show their evidence
+    rows: int = 0  # positions: speakers with a quote
+    rows_relevant: int = 0  # positions: of those, speakers who address the topic
+    both_sides: bool | None = None  # compare: every compared speaker quoted with evidence
+    timeline_ok: bool | None = None  # timeline: >= 2 dated statements, own, in date order
+    resolution_ok: bool | None = None  # followup: scope and topic understood as expected
+    merged: bool | None = None  # followup: a standalone question took the previous topic
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -72,6 +81,15 @@ class DevResult:
             "evidence_at_1": self.evidence_at_1,
             "evidence_at_3": self.evidence_at_3,
             "stage": self.stage,
+            "scope_speakers": self.scope_speakers,
+            "speaker_expected": self.speaker_expected,
+            "speaker_hits": self.speaker_hits,
+            "rows": self.rows,
+            "rows_relevant": self.rows_relevant,
+            "both_sides": self.both_sides,
+            "timeline_ok": self.timeline_ok,
+            "resolution_ok": self.resolution_ok,
+            "merged": self.merged,
             "quotes": shown(self.quotes),
             "nearest": shown(self.nearest),
             "retrieved": shown(self.retrieved),

@@ -16,7 +16,8 @@ from typing import Any
 from evals.cases import Case
 from evals.devsets import DevSet, split_of
 from evals.devsets.results import DevResult, Shown
-from evals.devsets.scoring import Located, locate, score
+from evals.devsets.scoring import Located, locate, score, side_rank
+from evals.devsets.speakers import Speech, score_speakers
 from evals.harness import StatementTexts, ingested_services
 from rag.models import Answer, Citation, Filters
 from rag.service import Services
@@ -50,7 +51,18 @@ class _Texts(StatementTexts):
         ]
 
 
-def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevResult:
+def speeches_of(services: Services) -> dict[str, Speech]:
+    """Who said each statement of the store, and when."""
+    return {s.statement_id: Speech(s.speaker, s.date) for s in services.store.statements()}
+
+
+def run_case(
+    services: Services,
+    devset: str,
+    case: Case,
+    texts: _Texts,
+    speeches: dict[str, Speech] | None = None,
+) -> DevResult:
     """Answer the case's history, then its question; search; score."""
     answerer = services.answerer
     filters = Filters(**case.filters)
@@ -60,18 +72,7 @@ def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevR
     started = time.perf_counter()
     answer = answerer.answer(case.question, filters, history=history, compare=case.compare)
     latency_ms = (time.perf_counter() - started) * 1000
-    query = answer.resolved_question or answer.question
-    retrieved = [
-        Shown(
-            s.passage.statement_id,
-            s.passage.paragraph,
-            s.passage.start,
-            s.passage.end,
-            s.passage.text,
-            round(float(prior), 4),
-        )
-        for s, prior in answerer.search(query, k=SEARCH_K, filters=filters)
-    ]
+    retrieved, side_lists = _retrieve(answerer, case, filters, history)
     quotes = texts.shown(answer.citations)
     nearest = texts.shown(answer.nearest)
     result = DevResult(
@@ -89,15 +90,58 @@ def run_case(services: Services, devset: str, case: Case, texts: _Texts) -> DevR
         latency_ms=round(latency_ms, 2),
         quotes_exact=sum(q.exact for q in quotes + nearest),
         quotes_total=len(quotes + nearest),
+        scope_speakers=list(answer.speakers),
     )
-    located: Located = locate(case, texts.get)
-    return score(case, result, located)
+    speeches = speeches if speeches is not None else speeches_of(services)
+    if case.kind != "positions":  # positions are scored per speaker only
+        located: Located = locate(case, texts.get)
+        result = score(case, result, located)
+        if side_lists and case.answerable and located.every_side:
+            result.retrieval_rank = side_rank(located, side_lists)
+    return score_speakers(case, result, speeches, texts.get)
+
+
+def _shown(found: Sequence[tuple[Any, float]]) -> list[Shown]:
+    return [
+        Shown(
+            s.passage.statement_id,
+            s.passage.paragraph,
+            s.passage.start,
+            s.passage.end,
+            s.passage.text,
+            round(float(prior), 4),
+        )
+        for s, prior in found
+    ]
+
+
+def _retrieve(
+    answerer: Any, case: Case, filters: Filters, history: Sequence[Answer]
+) -> tuple[list[Shown], list[list[Shown]]]:
+    """What the answerer retrieves for the case, as ``search`` (k=20) shows it: the
+    planned text within the planned scope; a comparison, within each side in turn."""
+    plan = answerer.planner.run(case.question, filters, history, case.compare)
+    if getattr(plan, "mode", None) == "compare" and len(plan.sides) > 1:
+        sides = [
+            _shown(
+                answerer.search(
+                    plan.retrieval_text, k=SEARCH_K, filters=Filters(statement_ids=side.ids)
+                )
+            )
+            for side in plan.sides
+        ]
+        return [p for side in sides for p in side], sides
+    scoped = filters
+    if plan.narrowed:
+        scoped = Filters(statement_ids=[s.statement_id for s in plan.scope])
+    return _shown(answerer.search(plan.retrieval_text, k=SEARCH_K, filters=scoped)), []
 
 
 def run_devset(services: Services, devset: DevSet, cases: Sequence[Case]) -> list[DevResult]:
     """Every case in order, after one unscored warm-up question."""
     services.answerer.answer(WARM_UP)
     texts = _Texts(services)
-    results = [run_case(services, devset.name, case, texts) for case in cases]
+    speeches = speeches_of(services)
+    results = [run_case(services, devset.name, case, texts, speeches) for case in cases]
     logger.info("ran %d %s cases", len(results), devset.name)
     return results

@@ -7,8 +7,10 @@ Matching rules (documented in evals/reports/devsets.md too):
   (same statement) covers at least half of the evidence's span in the clean text, so that
   evidence cut by a chunk boundary still counts.
 - compare cases: every gold side must be shown; @k looks at the first k quotes *of that
-  side's statement* (compare answers are grouped per statement); the retrieval rank is the
-  rank at which the last side was found.
+  side's statement* (compare answers are grouped per speaker); each side is searched on
+  its own, as the answerer does, and the retrieval rank is the worst side's rank.
+- retrieval: ``search`` (k=20) of the text the plan stage made of the question, within
+  the scope it chose (a named speaker's statements, say).
 - squad2: a quote shows the answer when one of ``answers`` is a case-insensitive substring
   of the first quote (@1) or of the first three quotes joined (@3); a passage holds it
   when one of ``answers`` is inside its text.
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
 
 RECALL_KS = (8, 20)
 SPLIT_NAMES = ("dev", "test", "all")
-STAGES = ("retrieval", "selection", "abstention")
+# where a failed case was lost; ``grouping``: the speakers of a positions, timeline or
+# compare answer; ``planning``: how a follow-up was understood
+STAGES = ("retrieval", "selection", "abstention", "grouping", "planning")
 
 METRICS: dict[str, str] = {
     "retrieval_recall_at_8": "Answerable cases whose evidence is in the top 8 passages of "
@@ -46,8 +50,17 @@ METRICS: dict[str, str] = {
     "(lower is better).",
     "quote_exactness": "Quotes and nearest passages that are exactly text[start:end]; must be 1.0.",
     "latency_p50_ms": "Median time of one answer (reported only).",
+    "speaker_recall": "Positions: expected speakers whose row shows their position / expected "
+    "speakers (summed over cases).",
+    "speaker_precision": "Positions: rows of speakers who address the topic / rows.",
+    "both_sides": "Comparisons: every compared speaker quoted with the answering words.",
+    "timeline_right": "Timelines: quotes of >= 2 dated statements, only that speaker, in date "
+    "order, at least one on the topic.",
+    "resolution_right": "Follow-ups: scoped to the expected speakers, searching the topic.",
+    "standalone_merged": "Follow-ups that ask a new question of their own but took the "
+    "previous topic (a count; must be 0).",
 }
-LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_ms"})
+LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_ms", "standalone_merged"})
 
 # The targets of issue 12, reported against (not gated: the gate holds today's floors).
 TARGETS: dict[str, dict[str, tuple[str, float]]] = {
@@ -145,6 +158,22 @@ def _retrieval_rank(located: Located, retrieved: Sequence[Shown]) -> int | None:
     return min(found) if found else None
 
 
+def side_rank(located: Located, side_lists: Sequence[Sequence[Shown]]) -> int | None:
+    """A comparison's retrieval rank when each side was searched on its own: the worst,
+    over the sides, of the first rank at which the side's own search holds its evidence."""
+    ranks = []
+    for side in located.sides:
+        rank = None
+        for found in side_lists:
+            rank = next((n for n, p in enumerate(found, start=1) if _covers(p, side)), rank)
+            if rank is not None:
+                break
+        if rank is None:
+            return None
+        ranks.append(rank)
+    return max(ranks) if ranks else None
+
+
 def score(case: Case, result: DevResult, located: Located) -> DevResult:
     """Fill in the scores and the failing stage of ``result`` (returned)."""
     for q in result.quotes + result.nearest:
@@ -177,11 +206,16 @@ def score(case: Case, result: DevResult, located: Located) -> DevResult:
     return result
 
 
-def scoring_rules() -> list[str]:
-    """The matching rules of this module's docstring, as markdown bullets."""
-    text = (__doc__ or "").split("Matching rules (documented in evals/reports/devsets.md too):")[1]
+def rules_of(doc: str | None) -> list[str]:
+    """The matching rules of a module docstring, as markdown bullets."""
+    text = (doc or "").split("Matching rules (documented in evals/reports/devsets.md too):")[1]
     bullets = [b.strip() for b in text.split("\n- ") if b.strip()]
     return ["- " + " ".join(b.lstrip("- ").split()) for b in bullets]
+
+
+def scoring_rules() -> list[str]:
+    """The matching rules of this module's docstring, as markdown bullets."""
+    return rules_of(__doc__)
 
 
 # -- aggregation --------------------------------------------------------------------------
@@ -194,6 +228,8 @@ def _share(flags: Sequence[bool]) -> float | None:
 def metrics(results: Sequence[DevResult]) -> dict[str, float | int | None]:
     """Every metric of ``METRICS`` over ``results``, plus counts and failures per stage."""
     answerable = [r for r in results if r.answerable]
+    # positions are scored per speaker (speaker_recall/precision), not by one evidence
+    quoted = [r for r in answerable if r.kind != "positions"]
     unanswerable = [r for r in results if not r.answerable]
     abstained = [r for r in results if r.abstained]
     total_quotes = sum(r.quotes_total for r in results)
@@ -204,16 +240,30 @@ def metrics(results: Sequence[DevResult]) -> dict[str, float | int | None]:
     }
     for k in RECALL_KS:
         row[f"retrieval_recall_at_{k}"] = _share(
-            [r.retrieval_rank is not None and r.retrieval_rank <= k for r in answerable]
+            [r.retrieval_rank is not None and r.retrieval_rank <= k for r in quoted]
         )
-    row["evidence_at_1"] = _share([bool(r.evidence_at_1) for r in answerable])
-    row["evidence_at_3"] = _share([bool(r.evidence_at_3) for r in answerable])
+    row["evidence_at_1"] = _share([bool(r.evidence_at_1) for r in quoted])
+    row["evidence_at_3"] = _share([bool(r.evidence_at_3) for r in quoted])
     row["abstention_precision"] = _share([not r.answerable for r in abstained])
     row["abstention_recall"] = _share([r.abstained for r in unanswerable])
     row["false_abstention_rate"] = _share([r.abstained for r in answerable])
     row["quote_exactness"] = (
         sum(r.quotes_exact for r in results) / total_quotes if total_quotes else 1.0
     )
+    expected = sum(r.speaker_expected for r in results)
+    rows = sum(r.rows for r in results)
+    positions = [r for r in results if r.kind == "positions"]
+    row["speaker_recall"] = sum(r.speaker_hits for r in results) / expected if expected else None
+    row["speaker_precision"] = (
+        sum(r.rows_relevant for r in results) / rows if rows else (1.0 if positions else None)
+    )
+    row["both_sides"] = _share([bool(r.both_sides) for r in results if r.both_sides is not None])
+    row["timeline_right"] = _share(
+        [bool(r.timeline_ok) for r in results if r.timeline_ok is not None]
+    )
+    resolved = [r for r in results if r.resolution_ok is not None]
+    row["resolution_right"] = _share([bool(r.resolution_ok) for r in resolved])
+    row["standalone_merged"] = sum(bool(r.merged) for r in resolved) if resolved else None
     latencies = [r.latency_ms for r in results]
     row["latency_p50_ms"] = float(np.percentile(latencies, 50)) if latencies else None
     row["correct"] = _share([not r.failed for r in results])

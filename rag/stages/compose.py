@@ -22,7 +22,7 @@ from rag.models import (
 from rag.stages.plan import Plan
 from rag.stages.render import abstain_text, answer_text
 from rag.stages.score import ScoredSentence
-from rag.stages.select import QuoteSpan, Selection
+from rag.stages.select import QuoteSpan, Selection, without_stage_directions
 from rag.stages.verify import cite
 from rag.store.catalog import describe
 from rag.store.chroma import StoredPassage
@@ -31,7 +31,7 @@ NEAREST = 2  # sentences offered when abstaining
 SCOPE_NAMES = 3  # statements named in a narrowed scope's description
 
 
-def _cite(
+def cite_span(
     n: int, span: QuoteSpan, statements: Mapping[str, Statement], texts: Mapping[str, str]
 ) -> Citation | None:
     sid = span.statement_id
@@ -54,7 +54,7 @@ def number_citations(
     citations: list[Citation] = []
     for sid in dict.fromkeys(span.statement_id for span in spans):
         for span in (s for s in spans if s.statement_id == sid):
-            citation = _cite(len(citations) + 1, span, statements, texts)
+            citation = cite_span(len(citations) + 1, span, statements, texts)
             if citation is not None:
                 citations.append(citation)
     return citations
@@ -66,13 +66,21 @@ def nearest_citations(
     statements: Mapping[str, Statement],
     texts: Mapping[str, str],
 ) -> list[Citation]:
-    """The closest sentences in rank order, offered as 'nearest passages', never as an answer."""
+    """The closest sentences in rank order, offered as 'nearest passages', never as an
+    answer: one per paragraph, the same words once, no transcriber's notes."""
     result: list[Citation] = []
-    for s in scored[:NEAREST]:
+    seen: set[tuple[str, int] | str] = set()
+    for s in scored:
+        if len(result) >= NEAREST:
+            break
         p = passages[s.passage_id].passage
         quote = p.text[s.start - p.start : s.end - p.start]
         span = QuoteSpan(s.statement_id, s.paragraph, s.start, s.end, s.score, quote)
-        citation = _cite(len(result) + 1, span, statements, texts)
+        parts = without_stage_directions(span)
+        if not parts or (s.statement_id, s.paragraph) in seen or parts[0].quote in seen:
+            continue
+        seen |= {(s.statement_id, s.paragraph), parts[0].quote}
+        citation = cite_span(len(result) + 1, parts[0], statements, texts)
         if citation is not None:
             result.append(citation)
     return result
@@ -111,6 +119,13 @@ def describe_scope(plan: Plan, total: int) -> str:
     return f"all {n} statement{'s' if n != 1 else ''}"
 
 
+def scope_speakers(plan: Plan) -> list[str]:
+    """The speakers of a narrowed scope, in order; none when nothing narrowed it."""
+    if not plan.narrowed:
+        return []
+    return list(dict.fromkeys(s.speaker for s in plan.scope if s.speaker))
+
+
 def compose(
     plan: Plan,
     selection: Selection,
@@ -128,7 +143,7 @@ def compose(
         text = abstain_text(describe(plan.filters) or None)
     else:
         text = answer_text(groups, citations, plan.compare_topic, not_addressed)
-    resolved = plan.resolution.retrieval_text
+    resolved = plan.resolution.understood
     return Answer(
         question=plan.question,
         abstained=selection.abstained,
@@ -137,11 +152,12 @@ def compose(
         nearest=list(nearest) if selection.abstained else [],
         compare=plan.compare_topic is not None,
         not_addressed=list(not_addressed),
-        resolved_question=resolved if resolved != plan.question else None,
+        resolved_question=resolved if resolved and resolved != plan.question else None,
         filters=plan.filters,
         groups=groups,
         topic=plan.compare_topic,
         scope=describe_scope(plan, total),
+        speakers=scope_speakers(plan),
         timings_ms=dict(timings or {}),
     )
 

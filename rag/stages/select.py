@@ -8,8 +8,9 @@ own. Whether an answer abstains is decided here, by ``decide``, and nowhere else
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.models import Citation, Passage
 from rag.policy import ScoringPolicy
@@ -97,6 +98,13 @@ def decide(
 
 
 _CLOSING = "\"'”’)]"
+# A transcriber's note in brackets — "(APPLAUSE)", "(CROSSTALK)", "[inaudible]" — is not
+# the speaker's words: a quote never includes one (it is cut there).
+STAGE_DIRECTION = re.compile(
+    r"[(\[]\s*(?:[A-Z][A-Z ,'’.-]{2,}|(?i:applause|laughter|crosstalk|inaudible|cheers|"
+    r"booing|cheering|unknown|untranslated|unintelligible|music|silence))\s*[)\]]"
+)
+_WORDLESS = re.compile(r"^[\W_]*$")
 HEADING_WORDS = 12
 NEIGHBOUR_WORDS = 30  # a completing neighbour longer than this is not taken along
 
@@ -154,18 +162,20 @@ def select_quotes(
     """
     if weak_evidence(scored, policy):
         return []
-    floor = scored[0].score * policy.relative_cutoff
+    # a heading is context, never a quote: its score sets no bar for the quotes either
+    quotable = [s for s in scored if not is_heading(passages[s.passage_id].passage)]
+    if not quotable:
+        return []
+    floor = quotable[0].score * policy.relative_cutoff
     evidence_floor = max(
         policy.min_score * policy.quote_evidence_factor,
         best_evidence(scored, policy) * policy.relative_evidence,
     )
     picked: list[ScoredSentence] = []
-    for sentence in scored:
+    for sentence in quotable:
         if sentence.score < floor or len(picked) >= max_quotes:
             break
         if sentence.evidence < evidence_floor:
-            continue
-        if is_heading(passages[sentence.passage_id].passage):
             continue
         picked.append(sentence)
     spans = _merge(picked, passages, policy.short_sentence_words, terms or {})
@@ -226,8 +236,28 @@ def _merge(
                     p.text[start - p.start : end - p.start],
                 )
             )
+    spans = [part for span in spans for part in without_stage_directions(span)]
     spans.sort(key=lambda q: -q.score)
     return spans
+
+
+def without_stage_directions(span: QuoteSpan) -> list[QuoteSpan]:
+    """``span`` cut around any transcriber's note it holds (each part trimmed of spaces;
+    parts without a word dropped). Offsets stay exact: each part is a slice of the quote."""
+    if not STAGE_DIRECTION.search(span.quote):
+        return [span]
+    parts: list[QuoteSpan] = []
+    last = 0
+    bounds = [(m.start(), m.end()) for m in STAGE_DIRECTION.finditer(span.quote)]
+    for a, b in [*bounds, (len(span.quote), len(span.quote))]:
+        piece = span.quote[last:a]
+        lead = len(piece) - len(piece.lstrip())
+        text = piece.strip()
+        if text and not _WORDLESS.match(text):
+            start = span.start + last + lead
+            parts.append(replace(span, start=start, end=start + len(text), quote=text))
+        last = b
+    return parts
 
 
 class Selector:

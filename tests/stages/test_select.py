@@ -18,6 +18,7 @@ from rag.stages.select import (
     Selector,
     decide,
     select_quotes,
+    without_stage_directions,
 )
 from rag.store.chroma import StoredPassage
 from tests.stages.helpers import TEXT, sentence, statement, stored
@@ -113,3 +114,16 @@ def test_the_cross_encoder_floor_abstains_as_not_addressed() -> None:
     assert select_quotes([off], PASSAGES, 4, floor) == []
     assert decide([off], [], floor).reason == NOT_ADDRESSED
     assert select_quotes([on], PASSAGES, 4, floor)
+
+
+def test_a_transcribers_note_is_never_quoted() -> None:
+    """Issue 21: quotes held "(APPLAUSE)" or "(CROSSTALK)" as if the speaker said it."""
+    text = "(APPLAUSE) We will win this. (CROSSTALK) And we will [inaudible] keep going."
+    span = QuoteSpan("s1", 1, 100, 100 + len(text), 0.9, text)
+    parts = without_stage_directions(span)
+    assert [p.quote for p in parts] == ["We will win this.", "And we will", "keep going."]
+    for p in parts:  # offsets stay exact slices of the original
+        assert text[p.start - 100 : p.end - 100] == p.quote
+    assert without_stage_directions(QuoteSpan("s1", 1, 0, 10, 0.5, "(LAUGHTER)")) == []
+    plain = QuoteSpan("s1", 1, 0, 9, 0.5, "Iraq (the")
+    assert without_stage_directions(plain) == [plain]

@@ -83,7 +83,8 @@ def _check_quotes(services: Services, result: dict) -> None:
 def test_ask_returns_the_cli_json(app: tuple[Services, str], client: Client) -> None:
     services, _ = app
     result = client.predict("What is the Quds Force?", api_name="/ask")
-    assert set(result) == {"question", "abstained", "answer", "citations"}
+    assert set(result) == {"question", "abstained", "answer", "mode", "citations"}
+    assert result["mode"] == "answer"
     assert result == services.answerer.answer("What is the Quds Force?").to_json_dict()
     assert not result["abstained"] and result["citations"]
     first = result["citations"][0]
@@ -92,6 +93,8 @@ def test_ask_returns_the_cli_json(app: tuple[Services, str], client: Client) -> 
         "statement_id",
         "source",
         "title",
+        "speaker",
+        "author",
         "organization",
         "date",
         "paragraph",

@@ -55,10 +55,10 @@ def _main(
     quiet_libraries()
 
 
-def say(text: str, err: bool = False) -> None:
+def say(text: str, err: bool = False, nl: bool = True) -> None:
     """Print ``text`` for a person: metadata and statement text may carry escape
     sequences or bidi overrides, shown as escapes instead of acted on."""
-    typer.echo(terminal_safe(text), err=err)
+    typer.echo(terminal_safe(text), err=err, nl=nl)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from rag.errors import RagError
-from rag.models import Filters
+from rag.models import Answer, Filters
 from ui.cli.app import app, decoded, edge, fail, print_json, say, settings_or_fail
-from ui.render.text import readable
+from ui.render.markdown import conversation_markdown
+from ui.render.table import answer_csv
+from ui.render.text import json_safe, readable
+
+
+class Mode(StrEnum):
+    """What kind of answer ``--mode`` asks for."""
+
+    answer = "answer"
+    compare = "compare"
+    positions = "positions"
+    timeline = "timeline"
+
+
+def _render(answer: Answer, as_json: bool, as_csv: bool, as_markdown: bool) -> str:
+    if as_json:
+        return json_safe(json.dumps(answer.to_json_dict(), ensure_ascii=False))
+    if as_csv:
+        return answer_csv(answer)
+    if as_markdown:
+        return conversation_markdown([answer])
+    return readable(answer)
 
 
 @app.command()
@@ -29,7 +52,22 @@ def ask(
     author: Annotated[str | None, typer.Option(help="Only this author.")] = None,
     since: Annotated[str | None, typer.Option(help="Only statements dated on/after.")] = None,
     until: Annotated[str | None, typer.Option(help="Only statements dated on/before.")] = None,
-    compare: Annotated[bool, typer.Option(help="Group quotes per statement.")] = False,
+    compare: Annotated[
+        bool, typer.Option(help="Compare the speakers side by side (same as --mode compare).")
+    ] = False,
+    mode: Annotated[
+        Mode | None,
+        typer.Option(
+            help="answer | compare (named speakers side by side) | positions (every speaker "
+            "in scope) | timeline (one speaker, by date). Default: read from the question."
+        ),
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the quotes as CSV rows (who, when, where).")
+    ] = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the answer as Markdown with footnotes.")
+    ] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=100, help="Passages to read.")] = None,
     llm: Annotated[
         bool, typer.Option("--llm", help="Let the configured RAG_LLM write the answer.")
@@ -50,18 +88,18 @@ def ask(
         since=since,
         until=until,
     )
+    if sum((as_json, as_csv, as_markdown)) > 1:
+        raise fail("choose one of --json, --csv and --markdown")
+    forced = mode.value if mode is not None else ("compare" if compare else None)
     if llm and not settings.llm:
         raise fail("--llm needs a chat model: set RAG_LLM (see the README)")
     with edge():
         services = build_services(settings)
         if question is not None:
             answer = services.answerer.answer(
-                decoded(question), filters, compare=compare or None, k=k, use_llm=llm
+                decoded(question), filters, k=k, use_llm=llm, mode=forced
             )
-            if as_json:
-                print_json(answer.to_json_dict())
-            else:
-                say(readable(answer))
+            say(_render(answer, as_json, as_csv, as_markdown), nl=not as_csv)
             return
         assert batch is not None
         # Bad filters (or an empty store) fail the whole batch once, not every line.
@@ -77,7 +115,7 @@ def ask(
                     continue
                 try:
                     answer = services.answerer.answer(
-                        line.rstrip("\n"), filters, compare=compare or None, k=k, use_llm=llm
+                        line.rstrip("\n"), filters, k=k, use_llm=llm, mode=forced
                     )
                 except RagError as exc:
                     if not as_json:
@@ -88,4 +126,4 @@ def ask(
                 if as_json:
                     print_json(answer.to_json_dict())
                 else:
-                    say(readable(answer) + "\n")
+                    say(_render(answer, False, as_csv, as_markdown) + "\n")

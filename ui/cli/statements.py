@@ -93,6 +93,7 @@ def _statement_json(statement: Any, with_text: bool = False) -> dict[str, Any]:
         "statement_id": statement.statement_id,
         "source": statement.source,
         "title": statement.title,
+        "speaker": statement.speaker,
         "organization": statement.organization,
         "author": statement.author,
         "date": statement.date,
@@ -107,7 +108,8 @@ def _statement_json(statement: Any, with_text: bool = False) -> dict[str, Any]:
 def sources(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON list.")] = False,
 ) -> None:
-    """List the ingested statements."""
+    """List the speakers and their ingested statements, by date."""
+    from rag.stages.sides import speakers_of
     from rag.store.chroma import ChromaStore
 
     with edge():
@@ -117,8 +119,14 @@ def sources(
         return
     if not statements:
         say("No statements yet: run `rag ingest`.")
-    for s in statements:
-        say(f"{s.statement_id}  {s.label}  ({s.passages} passages)  {s.title or ''}".rstrip())
+    sides = speakers_of(sorted(statements, key=lambda s: (s.speaker or "", s.date or "")))
+    for side in sorted(sides, key=lambda side: side.speaker.lower()):
+        count = len(side.statements)
+        party = f" — {side.organization}" if side.author and side.organization else ""
+        say(f"{side.speaker}{party} ({count} statement{'s' if count != 1 else ''})")
+        for s in side.statements:
+            parts = [s.statement_id, s.date or "undated", s.title, f"({s.passages} passages)"]
+            say("  " + "  ".join(p for p in parts if p))
 
 
 @app.command()

@@ -55,6 +55,8 @@ def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
             for s in answer.segments
         )
         return [prose, ""]
+    if answer.mode in ("positions", "compare", "timeline"):
+        return _grouped_lines(answer, numbers)
     if view.is_comparison(answer):
         topic = view.compared_on(answer)
         lines += [f"**{md_escape(topic)}**", ""] if topic else []
@@ -68,6 +70,32 @@ def _answer_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
     if missing:
         lines += [md_escape(missing), ""]
     return lines
+
+
+def _grouped_lines(answer: Answer, numbers: dict[int, int]) -> list[str]:
+    """Positions as a table, a comparison per speaker, a timeline per statement."""
+    heading = view.mode_heading(answer)
+    lines = [f"**{md_escape(heading)}**", ""] if heading else []
+    if answer.mode == "positions":
+        lines += ["| Speaker | Date | Quote |", "|---|---|---|"]
+        for row, cites in view.speaker_rows(answer):
+            dates = ", ".join(dict.fromkeys(c.date or "undated" for c in cites))
+            quotes = " ".join(f"“{md_escape(c.quote)}” {_ref(c, numbers)}" for c in cites)
+            lines.append(f"| {md_escape(view.speaker_name(row))} | {md_escape(dates)} | {quotes} |")
+        lines.append("")
+    elif answer.mode == "timeline":
+        for entry, cites in view.timeline_entries(answer):
+            title = entry.title or entry.label
+            lines += [f"**{md_escape(entry.date or 'undated')}** — {md_escape(title)}", ""]
+            lines += [f"> “{md_escape(c.quote)}” {_ref(c, numbers)}" for c in cites] + [""]
+    else:
+        for row, cites in view.speaker_rows(answer):
+            lines += [f"**{md_escape(view.speaker_name(row))}**", ""]
+            for c in cites:
+                date = f" ({md_escape(c.date)})" if c.date else ""
+                lines += [f"> “{md_escape(c.quote)}” {_ref(c, numbers)}{date}", ""]
+    silent = view.silent_speakers(answer)
+    return lines + ([md_escape(silent), ""] if silent else [])
 
 
 def _scope(answer: Answer) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from rag.models import Answer, Citation, QuoteGroup
+from rag.models import Answer, Citation, QuoteGroup, SpeakerQuotes, TimelineEntry
 
 ABSTAIN_TITLE = "The statements don't address this question."
 NEAREST_LABEL = "Nearest passages — not an answer"
@@ -35,6 +35,45 @@ def searched(answer: Answer) -> str | None:
 def is_comparison(answer: Answer) -> bool:
     """Compare mode with something to compare: several statements, or silent ones."""
     return answer.compare and (len(answer.groups) > 1 or bool(answer.not_addressed))
+
+
+def speaker_rows(answer: Answer) -> list[tuple[SpeakerQuotes, list[Citation]]]:
+    """Compare and positions: each speaker with their quotes, in answer order."""
+    by_n = {c.n: c for c in answer.citations}
+    return [(row, [by_n[n] for n in row.citations if n in by_n]) for row in answer.positions]
+
+
+def timeline_entries(answer: Answer) -> list[tuple[TimelineEntry, list[Citation]]]:
+    """Timeline: each statement with its quotes, in date order."""
+    by_n = {c.n: c for c in answer.citations}
+    return [(entry, [by_n[n] for n in entry.citations if n in by_n]) for entry in answer.timeline]
+
+
+def speaker_name(row: SpeakerQuotes) -> str:
+    """``Bernie Sanders (Democratic Party)``, or the speaker alone."""
+    if row.author and row.organization:
+        return f"{row.author} ({row.organization})"
+    return row.speaker
+
+
+def mode_heading(answer: Answer) -> str | None:
+    """The heading of a grouped answer: what it is about and how many speakers address it."""
+    if answer.mode == "positions":
+        total = len(answer.positions) + len(answer.not_addressed_by)
+        return f"Positions on {answer.topic}: {len(answer.positions)} of {total} speakers"
+    if answer.mode == "compare":
+        return f"Compared on: {answer.topic}"
+    if answer.mode == "timeline":
+        who = answer.speakers[0] if answer.speakers else "the speaker"
+        return f"{who} on {answer.topic}, in date order"
+    return None
+
+
+def silent_speakers(answer: Answer) -> str | None:
+    """``Not addressed by: A; B.`` for the speakers of a grouped answer."""
+    if not answer.not_addressed_by:
+        return None
+    return "Not addressed by: " + "; ".join(answer.not_addressed_by) + "."
 
 
 def compared_on(answer: Answer) -> str | None:
