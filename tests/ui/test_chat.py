@@ -458,23 +458,21 @@ def test_stop_at_any_moment_saves_nothing_it_does_not_show(server: Server, page:
     _open(page, server.url)
     cases = [  # questions no other test asks: each is counted in the store
         ("Tell me what the Quds Force is.", "at once"),
+        ("Tell me what the SEP demands.", "at once"),
         (f"What did the SEP demand, {SLOW}?", "streaming"),
         (f"Tell me what the Quds Force is, {LINGERS}.", "completing"),
         (f"Who was Qassem Soleimani, {SLOW}?", "at once"),
     ]
     for question, moment in cases:
-        page.click("text=New chat")
+        page.fill("#rag-question textarea", "(cleared by New chat)")
+        page.click("text=New chat")  # it empties the box: wait for that before typing
+        page.wait_for_function("document.querySelector('#rag-question textarea').value === ''")
         page.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length === 0")
         page.fill("#rag-question textarea", question)
-        if moment == "at once":  # Enter and Stop in the same moment
-            page.evaluate(
-                """() => { const box = document.querySelector('#rag-question textarea');
-                  box.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}));
-                  setTimeout(() => document.querySelector('#rag-stop')?.click(), 0); }"""
-            )
-            page.wait_for_timeout(300)
-            if page.locator("#rag-stop").is_visible():
-                page.click("#rag-stop")
+        if moment == "at once":  # Stop the moment it shows (the answer may be done already)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#rag-stop:visible")
+            page.evaluate("document.querySelector('#rag-stop').click()")
         else:
             page.keyboard.press("Enter")
             if moment == "streaming":
@@ -489,7 +487,7 @@ def test_stop_at_any_moment_saves_nothing_it_does_not_show(server: Server, page:
         assert page.get_by_text("Error", exact=True).count() == 0, moment
         assert page.locator("#rag-chat .rag-pending, #rag-chat .rag-streaming").count() == 0
         assert _saved(server, question) == shown, (question, moment, shown)
-        if not shown:
+        if not shown:  # stopped: its question is back in the box
             assert page.input_value("#rag-question textarea") == question, moment
     # the stopped runs left nothing behind: the next question is answered and saved
     page.fill("#rag-question textarea", "")
@@ -501,9 +499,10 @@ def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any)
     """Tab A adds a turn; tab B, which opened the conversation before, edits its first
     question: B is told, its chat is saved as a new conversation, and A's turn stays (it
     used to be deleted silently)."""
+    first, edited = "What is the Quds Force, in two tabs?", "Who led the Quds Force, in two tabs?"
     tab_a = context.new_page()
     _open(tab_a, server.url)
-    _ask(tab_a, "What is the Quds Force?")
+    _ask(tab_a, first)
     tab_a.wait_for_selector("#rag-conversations label")
     tab_b = context.new_page()  # the same browser: the same owner
     _open(tab_b, server.url)
@@ -512,7 +511,7 @@ def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any)
     _ask(tab_a, SEP_Q)
     tab_b.locator("#rag-chat .rag-edit").first.click()
     tab_b.wait_for_selector("#rag-chips .rag-chip-edit")
-    tab_b.fill("#rag-question textarea", "Who led the Quds Force?")
+    tab_b.fill("#rag-question textarea", edited)
     tab_b.keyboard.press("Enter")
     tab_b.wait_for_selector("text=changed in another tab")
     store = ConversationStore.under(server.services.settings.home)
@@ -521,9 +520,6 @@ def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any)
     while time.time() < deadline and len(store.conversations(owner)) < 2:
         time.sleep(0.2)
     saved = {c.title: store.answers(owner, c.id) for c in store.conversations(owner)}
-    assert [a.question for a in saved["What is the Quds Force?"]] == [
-        "What is the Quds Force?",
-        SEP_Q,
-    ]
-    assert [a.question for a in saved["Who led the Quds Force?"]] == ["Who led the Quds Force?"]
+    assert [a.question for a in saved[first]] == [first, SEP_Q]
+    assert [a.question for a in saved[edited]] == [edited]
     tab_b.wait_for_function("document.querySelectorAll('#rag-conversations label').length === 2")

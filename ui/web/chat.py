@@ -115,6 +115,7 @@ class ChatHandlers:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
             return
         if not self.runs.start(run):  # stopped before it started: Stop gave it back
+            logger.info("run %s was stopped before it started", run)
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
             return
         stopped = (gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question)
@@ -240,6 +241,7 @@ class ChatHandlers:
         something new was typed meanwhile); a finished one stands (it is already saved).
         """
         state = self.runs.stop(run)
+        logger.info("stop %s: the run was %s", run, state or "not started")
         if state == "finished":
             info("The answer had already finished: it is kept.")
             return gr.skip()
