@@ -37,8 +37,8 @@ RESTORE = "(failed, box) => (box && box.trim()) || !failed ? box : failed"
 # with the question, so a question stopped before it started still comes back.
 SEND_JS = (
     "(...values) => { const box = document.querySelector('#rag-question textarea');"
-    " window.__ragRun = (crypto.randomUUID ? crypto.randomUUID()"
-    " : String(Math.random()).slice(2) + Date.now());"
+    " window.__ragRun = crypto.randomUUID ? crypto.randomUUID()"  # only on https/localhost
+    " : Array.from(crypto.getRandomValues(new Uint32Array(4))).join('-');"
     " window.__ragAsked = values[0];"
     " if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }"
     " values[values.length - 1] = window.__ragRun; return values; }"
