@@ -57,9 +57,9 @@ def run(rounds: int = 3) -> dict[str, Any]:
         home = Path(keep) if keep else Path(tmp)
         st = SentenceTransformerEmbedder()
         hybrid = HybridEmbedder(st, export_dir(home, st.model_name))
+        quiet()
         started = time.perf_counter()
-        with quiet():
-            services = ingested_services(home, SETS["sotu"].all_files, hybrid)
+        services = ingested_services(home, SETS["sotu"].all_files, hybrid)
         result["ingest_s"] = round(time.perf_counter() - started, 1)
         statements = services.store.statements()
         result["statements"] = len(statements)

@@ -91,6 +91,7 @@ class Case:
     positions: tuple[Stance, ...] = ()
     mentions: tuple[str, ...] = ()
     resolution: Expected | None = None
+    split: str | None = None  # "dev" or "test" when the file fixes it (see split_of)
 
     @property
     def evidence(self) -> tuple[str, ...]:
@@ -151,7 +152,14 @@ def _case(raw: dict[str, Any], paragraphs: bool = True) -> Case:
         positions=positions,
         mentions=tuple(str(m) for m in raw.get("mentions") or ()),
         resolution=_expected(case_id, raw["resolution"]) if raw.get("resolution") else None,
+        split=_split(case_id, raw.get("split")),
     )
+
+
+def _split(case_id: str, value: object) -> str | None:
+    if value is None or value in ("dev", "test"):
+        return value  # type: ignore[return-value]
+    raise CaseFileError(f"case {case_id}: split must be dev or test, not {value!r}")
 
 
 def _stance(case_id: str, raw: dict[str, Any]) -> Stance:

@@ -230,7 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         services = devset_services(getattr(args, f"home_{name.replace('-', '_')}"), devset)
         cases = [c for c in devset.cases() if c.kind in KINDS]
         for split in samples:
-            chosen = [c for c in cases if split_of(c.id) == split]
+            chosen = [c for c in cases if split_of(c) == split]
             samples[split] += collect(services, name, chosen)
     point, dev = fit(samples["dev"])
     test = replay(samples["test"], point)

@@ -129,7 +129,7 @@ def collect(services: Services, set_name: str, cases: Sequence[Case]) -> list[Sa
 
     samples = []
     for case in cases:
-        if split_of(case.id) != "dev" or not _single(case):
+        if split_of(case) != "dev" or not _single(case):
             continue
         ctx = answerer._context(case.question, Filters(**case.filters), (), case.compare)
         if ctx.plan.mode != "answer":  # grouped answers: evals.fit_groups

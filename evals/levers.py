@@ -132,10 +132,10 @@ def collect(
 
     questions = []
     for case in cases:
-        if case.history or case.kind == "compare":
+        if case.history or case.kind in ("compare", "positions", "timeline"):
             continue
         ctx = answerer._context(case.question, Filters(**case.filters), (), case.compare)
-        if ctx.plan.compare_topic is not None:
+        if ctx.plan.mode != "answer":
             continue
         text = ctx.plan.retrieval_text
         scored, stored = answerer._find(
@@ -143,7 +143,7 @@ def collect(
         )
         scored = sorted(scored, key=lambda s: -s.score)[:TOP]
         located = locate(case, text_of)
-        question = Question(set_name, split_of(case.id), case.kind, case.answerable)
+        question = Question(set_name, split_of(case), case.kind, case.answerable)
         if scored:
             sentences = [text_of(s.statement_id)[s.start : s.end] for s in scored]
             windows = []

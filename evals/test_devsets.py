@@ -24,8 +24,11 @@ MINIMUM_PER_KIND = {
     "compare": 12,
     "off_topic": 15,
     "not_addressed": 20,
-    "followup": 6,
+    "followup": 30,
+    "positions": 12,
 }
+SOTU = "sotu"
+MINIMUM_SOTU = {"positions": 20, "timeline": 20, "compare": 12, "followup": 12}
 
 
 def _mentions(text: str, term: str) -> bool:
@@ -52,6 +55,61 @@ def test_the_mix_of_debate_questions(debate_cases: list[Case]) -> None:
             assert case.speaker and case.absent and not case.answerable, case.id
         if case.kind == "off_topic":
             assert case.absent and not case.answerable, case.id
+
+
+def test_the_mix_of_speaker_questions() -> None:
+    """Issue 20 and 21: >= 30 positions, 20 timelines, 20 new comparisons, 30 follow-ups
+    (two- and three-turn, with new-topic turns) over both sets."""
+    sotu = SETS[SOTU].cases()
+    kinds = Counter(c.kind for c in sotu)
+    short = {k: n for k, n in MINIMUM_SOTU.items() if kinds[k] < n}
+    assert not short, f"too few sotu cases of kind(s) {short} (have {dict(kinds)})"
+    both = sotu + SETS[DEBATES].cases()
+    assert sum(c.kind == "positions" for c in both) >= 30
+    assert sum(c.kind == "timeline" for c in both) >= 20
+    resolved = [c for c in both if c.resolution is not None]
+    assert len(resolved) >= 30 and any(not c.resolution.carries_topic for c in resolved)  # type: ignore[union-attr]
+    assert any(len(c.history) >= 2 for c in resolved)
+    for case in both:
+        if case.kind == "timeline":
+            assert case.speaker and len(case.gold) >= 2, case.id
+        if case.kind == "positions":
+            assert case.positions, case.id
+
+
+@pytest.mark.parametrize("name", [DEBATES, SOTU])
+def test_speaker_evidence_is_in_the_clean_text(name: str, devsets: DevsetRuns) -> None:
+    """Every position's evidence is in one of that speaker's statements (as ingested), and
+    every speaker named by a case is a speaker of the set."""
+    store = devsets.services(name).store
+    statements = store.statements()
+    texts = {s.statement_id: store.statement(s.statement_id).text or "" for s in statements}
+    speakers = {s.speaker for s in statements}
+    problems = []
+    for case in SETS[name].cases():
+        names = [p.speaker for p in case.positions] + list(case.mentions)
+        if case.kind == "timeline":
+            names.append(case.speaker or "")
+        if case.resolution is not None:
+            names += list(case.resolution.speakers)
+        problems += [f"{case.id}: unknown speaker {n!r}" for n in names if n not in speakers]
+        for position in case.positions:
+            own = [texts[s.statement_id] for s in statements if s.speaker == position.speaker]
+            problems += [
+                f"{case.id}: {position.speaker} never says {ev!r}"
+                for ev in position.evidence
+                if not any(ev in text for text in own)
+            ]
+        for gold in case.gold:
+            if gold.statement_id not in texts:
+                problems.append(f"{case.id}: unknown statement {gold.statement_id}")
+                continue
+            problems += [
+                f"{case.id}: not in {gold.statement_id}: {ev!r}"
+                for ev in gold.evidence
+                if ev not in texts[gold.statement_id]
+            ]
+    assert not problems, "\n".join(problems)
 
 
 def test_debate_evidence_is_in_the_clean_text(
@@ -114,9 +172,9 @@ def test_squad_questions_load() -> None:
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_the_split_is_fixed_and_balanced(name: str) -> None:
     cases = SETS[name].cases()
-    assert [split_of(c.id) for c in cases] == [split_of(c.id) for c in cases]
+    assert [split_of(c) for c in cases] == [split_of(c) for c in cases]
     for kind, n in Counter(c.kind for c in cases).items():
-        dev = sum(split_of(c.id) == "dev" for c in cases if c.kind == kind)
+        dev = sum(split_of(c) == "dev" for c in cases if c.kind == kind)
         assert abs(dev - (n - dev)) <= max(4, n // 10), f"{name}/{kind}: {dev} dev of {n}"
 
 

@@ -58,11 +58,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileOutcome]]:
 
 
 MAX_DEPTH = 64  # folders below this are reported, not walked
-_SUPPORTED = ".txt, .md, .html, .pdf"
+_SUPPORTED = ".txt, .md, .html, .pdf, .docx"
 
 
 def _walk(root: Path, files: list[Path], problems: list[FileOutcome]) -> None:
     """Iterative (``os.walk`` recurses: 2,000 nested folders raised RecursionError)."""
+    inside = Path(os.path.realpath(root))
     stack = [(root, 0)]
     while stack:
         folder, depth = stack.pop()
@@ -90,6 +91,11 @@ def _walk(root: Path, files: list[Path], problems: list[FileOutcome]) -> None:
                 subfolders.append(path)
             elif name == SIDECAR:
                 continue
+            elif linked and path.exists() and not _within(path, inside):
+                # ``passwd.txt -> /etc/passwd`` must not become a searchable statement
+                # (a dangling link reads nothing: the loader says it is dangling)
+                reason = "a symlink to a file outside the folder is not followed"
+                problems.append(FileOutcome(str(path), "skipped", reason=reason))
             elif path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
             else:
@@ -101,6 +107,11 @@ def _walk(root: Path, files: list[Path], problems: list[FileOutcome]) -> None:
             problems.append(FileOutcome(str(folder), "skipped", reason=reason))
             continue
         stack.extend((sub, depth + 1) for sub in reversed(subfolders))
+
+
+def _within(link: Path, folder: Path) -> bool:
+    """Whether ``link`` resolves to a file inside ``folder`` (itself resolved)."""
+    return Path(os.path.realpath(link)).is_relative_to(folder)
 
 
 def _unique(files: list[Path]) -> list[Path]:

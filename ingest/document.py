@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from typing import Literal
 
 from rag.models import StatementMeta
@@ -15,3 +16,9 @@ class RawDocument:
     text: str
     meta: StatementMeta
     markup: Literal["markdown", "plain"]
+    digest: str = field(default="", compare=False)  # of the file's bytes: ``file_digest``
+
+
+def file_digest(data: bytes) -> str:
+    """What a file's bytes are known by: a copy anywhere has the same digest."""
+    return hashlib.sha256(data).hexdigest()[:32]

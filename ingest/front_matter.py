@@ -51,6 +51,18 @@ class _StrictLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        """An impossible unquoted date (``date: 2019-02-30``) stays text: ``merge`` then
+        ignores it with a warning, where PyYAML's ``ValueError`` cost the whole file (a
+        ``.md`` skipped, a ``.txt`` keeping its front matter as quotable text)."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _StrictLoader.construct_yaml_timestamp)
+
 
 def split_front_matter(text: str, *, strict: bool) -> tuple[StatementMeta, str]:
     """YAML front matter to metadata, and the body after it.

@@ -1,4 +1,5 @@
-"""Parsing in a worker process, within a time budget: PDFs always, uploads whole.
+"""Parsing in a worker process, within a time budget: PDFs, Word files and fetched web
+pages always, uploads whole.
 
 pypdf can spend minutes on a small hostile file (a 67 KB PDF parsed for over 9 minutes),
 holding the GIL all the while; in the app that stalls every question. So parsing runs in
@@ -32,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 UPLOAD_SECONDS = 60.0  # reading one uploaded file, whatever its format
 _START_SECONDS = 60.0
+IN_WORKER = False  # True inside the worker: ``call_isolated`` then runs its task inline
+# What ``call_isolated`` may ask the worker to run: "module:function", imported there.
+TASKS = {
+    "docx": "ingest.word:parse_docx",
+    "web": "ingest.webpage:extract_page",
+}
 
 
 class _Timeout(Exception):
@@ -145,3 +152,26 @@ def load_isolated(path: Path, max_bytes: int, seconds: float | None = None) -> R
     except _Timeout:
         raise IngestError(f"took over {seconds:g} seconds to read") from None
     return raw  # type: ignore[no-any-return]
+
+
+def run_task(kind: str, *args: Any) -> Any:
+    """Run one of ``TASKS`` in this process (the worker's side)."""
+    import importlib
+
+    module, _, function = TASKS[kind].partition(":")
+    return getattr(importlib.import_module(module), function)(*args)
+
+
+def call_isolated(kind: str, args: tuple[Any, ...], seconds: float) -> Any:
+    """``TASKS[kind](*args)`` in the worker, killed after ``seconds``.
+
+    Raises:
+        IngestError: what the task raises, a crash of the worker, or over ``seconds``.
+    """
+    if IN_WORKER:  # already isolated (an upload read whole by the worker)
+        return run_task(kind, *args)
+    try:
+        _, result, _ = _WORKER.call((kind, *args), seconds, [])
+    except _Timeout:
+        raise IngestError(f"took over {seconds:g} seconds to read") from None
+    return result

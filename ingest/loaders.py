@@ -1,4 +1,4 @@
-"""Read one statement file (txt, markdown, HTML or PDF) into text plus what the file declares.
+"""Read one statement file (txt, markdown, HTML, PDF or .docx) into text plus what it declares.
 
 Every way a file can be unusable becomes an :class:`~rag.errors.IngestError` whose message is one
 line saying why the file is skipped. Metadata is only ever what the file itself states.
@@ -10,21 +10,23 @@ import codecs
 import logging
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bs4 import BeautifulSoup, NavigableString, Tag
 
-from ingest.document import RawDocument
+from ingest.document import RawDocument, file_digest
 from ingest.front_matter import split_front_matter
 from ingest.metadata import collapse
 from ingest.pdf import PDF_MAX_CHARS, load_pdf
+from ingest.word import load_docx
 from rag.errors import IngestError
 from rag.models import StatementMeta
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 
 _MB = 1024 * 1024
 _ALLOWED_CONTROLS = frozenset(b"\t\n\r\f")
@@ -45,8 +47,8 @@ _ISO_PREFIX = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?(?!\d)")
 def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:
     """Read one statement file.
 
-    txt/md keep the file's newline structure (front matter removed); HTML and PDF come back as
-    paragraphs joined by a blank line, each on one line.
+    txt/md keep the file's newline structure (front matter removed); HTML, PDF and .docx come
+    back as paragraphs joined by a blank line, each on one line.
 
     Raises:
         IngestError: the file is unsupported, too large, unreadable, empty, binary, undecodable,
@@ -57,11 +59,19 @@ def load_document(path: Path, max_bytes: int = 50 * _MB) -> RawDocument:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise IngestError(f"unsupported file type {suffix or '(none)'!r} (supported: {supported})")
     data = _read_bytes(path, max_bytes)
+    # the bytes' digest: how ingest knows a copy or a move of content it already holds
+    return replace(_parse(path, suffix, data, max_bytes), digest=file_digest(data))
+
+
+def _parse(path: Path, suffix: str, data: bytes, max_bytes: int) -> RawDocument:
     if not data.strip():
         raise IngestError("empty file")
     if suffix == ".pdf":
         max_chars = min(max_bytes, PDF_MAX_CHARS)  # 8 KB of PDF can expand to megabytes
         text, meta = load_pdf(data, max_chars=max_chars, where=str(path))
+        return RawDocument(text=text, meta=meta, markup="plain")
+    if suffix == ".docx":
+        text, meta = load_docx(data, max_chars=min(max_bytes, PDF_MAX_CHARS), where=str(path))
         return RawDocument(text=text, meta=meta, markup="plain")
     text = _decode(data, path)
     if not text.strip():

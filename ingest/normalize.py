@@ -49,6 +49,12 @@ _MD_EM_UNDERSCORE = re.compile(
 _ONLY_MARKUP = re.compile(r"^[\s*_#>`~=-]*$")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]*_]*\s*$")
 _UNWRAPPED_LINE = 120  # hard-wrapped text keeps its lines shorter than this
+# A paragraph of fewer words is shorter than a sentence ("(APPLAUSE)", "Yes.", a heading);
+# this many of them in a row are one paragraph. Real statements have a few in a row (the
+# debates at most 4); a file of one-letter lines had 100,000, each of which became a
+# passage: 230 s to embed 200 kB of nothing (issue 22, F4).
+TINY_WORDS = 3
+TINY_RUN = 8
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,21 @@ def _drop_trailing_artifacts(paragraphs: list[str]) -> list[str]:
     return paragraphs
 
 
+def _merge_tiny_runs(paragraphs: list[str]) -> list[str]:
+    """Each run of ``TINY_RUN`` or more paragraphs shorter than a sentence, as one."""
+    merged: list[str] = []
+    run: list[str] = []
+    for paragraph in [*paragraphs, None]:
+        if paragraph is not None and len(paragraph.split(maxsplit=TINY_WORDS)) < TINY_WORDS:
+            run.append(paragraph)
+            continue
+        merged.extend([" ".join(run)] if len(run) >= TINY_RUN else run)
+        run = []
+        if paragraph is not None:
+            merged.append(paragraph)
+    return merged
+
+
 def normalize(doc: RawDocument) -> CleanText:
     """Clean text and paragraph spans of a loaded document."""
     markdown = doc.markup == "markdown"
@@ -134,10 +155,23 @@ def normalize(doc: RawDocument) -> CleanText:
         joined = _WS.sub(" ", joined).strip()
         if joined and not _ONLY_MARKUP.match(joined):
             paragraphs.append(joined)
-    paragraphs = _drop_trailing_artifacts(paragraphs)
+    paragraphs = _merge_tiny_runs(_drop_trailing_artifacts(paragraphs))
     spans: list[tuple[int, int]] = []
     cursor = 0
     for paragraph in paragraphs:
         spans.append((cursor, cursor + len(paragraph)))
         cursor += len(paragraph) + 2
     return CleanText(text="\n\n".join(paragraphs), paragraphs=tuple(spans))
+
+
+def from_clean_text(text: str) -> CleanText:
+    """The ``CleanText`` a stored statement's text came from (``rag repair`` rebuilds its
+    passages from it): paragraphs are what ``normalize`` joined with a blank line, and
+    hold no line break themselves."""
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for paragraph in text.split("\n\n"):
+        if paragraph:
+            spans.append((cursor, cursor + len(paragraph)))
+        cursor += len(paragraph) + 2
+    return CleanText(text=text, paragraphs=tuple(spans))

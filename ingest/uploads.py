@@ -9,9 +9,18 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.metadata import (
+    SIDECAR,
+    SidecarError,
+    one_line,
+    parse_sidecar,
+    remove_from_sidecar,
+    update_sidecar,
+)
 from ingest.pipeline import Ingestor
 from rag.dates import is_valid_date
 from rag.encoders.embeddings import PassageEmbedder
@@ -61,11 +70,8 @@ def save_upload(folder: Path, source: Path) -> Path:
 
 
 def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _same_content(a: Path, b: Path) -> bool:
@@ -73,6 +79,41 @@ def _same_content(a: Path, b: Path) -> bool:
         return a.stat().st_size == b.stat().st_size and _digest(a) == _digest(b)
     except OSError:
         return False
+
+
+def merge_sidecar(settings: Settings, sidecar: Path) -> tuple[str, str]:
+    """Merge an uploaded ``statements.json`` into the uploads folder's; ``(status, note)``.
+
+    Checked by the same validator as a folder's sidecar in ``rag ingest``
+    (``ingest.metadata.parse_sidecar``): only text values that pass its checks are kept,
+    keys that are not plain file names are refused, and each refusal is named in the
+    note. Its keys become the names the files are saved under."""
+    try:
+        parsed = parse_sidecar(Path(sidecar).read_text(encoding="utf-8"), SIDECAR)
+    except (OSError, UnicodeDecodeError) as exc:
+        return "error", f"{SIDECAR}: not valid JSON ({one_line(exc)})"
+    except SidecarError as exc:
+        return "error", str(exc)
+    entries = {upload_name(name): fields for name, fields in parsed.entries.items()}
+    update_sidecar(settings.uploads_dir, entries, replace=True)
+    note = f"{SIDECAR}: metadata for {len(entries)} file(s)"
+    ignored = [line for lines in parsed.problems.values() for line in lines]
+    if ignored:
+        note += f"; {len(ignored)} value(s) ignored: " + "; ".join(ignored[:3])
+        note += " …" if len(ignored) > 3 else ""
+    return "metadata", note
+
+
+@dataclass
+class UploadReport:
+    """What an upload did: one ``(status, message)`` line per file for the report, and
+    which files are in the store. A run stopped by the store (a full disk) keeps what
+    it committed: ``committed`` names them, ``not_committed`` the others, ``error`` why."""
+
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    committed: list[str] = field(default_factory=list)
+    not_committed: list[str] = field(default_factory=list)
+    error: str | None = None
 
 
 def ingest_uploads(
@@ -85,34 +126,80 @@ def ingest_uploads(
     wait: float = 30.0,
 ) -> list[tuple[str, str]]:
     """``(status, message)`` per file. Only a sanitised copy of each upload is read."""
+    return upload_files(settings, store, embedder, files, meta, progress, wait).lines
+
+
+def upload_files(
+    settings: Settings,
+    store: ChromaStore,
+    embedder: PassageEmbedder,
+    files: Sequence[str | Path],
+    meta: StatementMeta,
+    progress: Progress | None = None,
+    wait: float = 30.0,
+) -> UploadReport:
+    """Copy ``files`` into ``RAG_HOME/uploads`` and ingest the copies.
+
+    The form's metadata (``meta``) is also written beside each copy, in the uploads
+    folder's ``statements.json``, so that a rebuild of the data directory (``rag
+    repair``, or ``rag ingest`` of the folder) keeps it. A copy whose content the store
+    already holds is not kept. Raises ``RagError`` when nothing could be committed."""
     if not files:
         raise RagError("Choose one or more files first")
     if meta.date and not is_valid_date(meta.date):
         raise RagError(f"Not a date: {meta.date!r}", hint="use YYYY, YYYY-MM or YYYY-MM-DD")
     limit = settings.max_upload_mb * 1024 * 1024
-    lines: list[tuple[str, str]] = []
+    result = UploadReport()
     saved: list[Path] = []
-    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True)
     for item in files:
         source = Path(item)
         name = upload_name(source.name)
         if Path(name).suffix not in UPLOAD_TYPES:
-            lines.append(("skipped", f"{name}: only {' '.join(UPLOAD_TYPES)} files"))
+            result.lines.append(("skipped", f"{name}: only {' '.join(UPLOAD_TYPES)} files"))
         elif source.stat().st_size > limit:
-            lines.append(("skipped", f"{name}: larger than {settings.max_upload_mb} MB"))
+            result.lines.append(("skipped", f"{name}: larger than {settings.max_upload_mb} MB"))
         else:
-            target = save_upload(settings.uploads_dir, source)
+            target = save_upload(folder, source)
             if target not in saved:  # the same file twice in one upload
                 saved.append(target)
     if not saved:
-        return lines
+        return result
+    typed = {k: v for k, v in meta.model_dump().items() if v}
+    if typed:
+        update_sidecar(folder, {path.name: typed for path in saved}, replace=False)
     ingestor = Ingestor(settings, store, embedder, isolate=True)  # parsed in a worker
-    report = ingestor.run(saved, meta, progress=progress, wait=wait)
+    try:
+        report = ingestor.run(saved, meta, progress=progress, wait=wait)
+    except RagError:
+        report = ingestor.last_report
+        if not report.outcomes:
+            raise  # nothing was committed: the error alone says it all
     logger.info("uploaded: %s", report.summary())
     for o in report.outcomes:
         name = Path(o.path).name
         if o.status == "skipped":
-            lines.append(("skipped", f"{name}: {o.reason}"))
+            result.lines.append(("skipped", f"{name}: {o.reason}"))
+        elif o.reason:  # a copy of a statement already there
+            result.lines.append((o.status, f"{name} → {o.statement_id} ({o.reason})"))
         else:
-            lines.append((o.status, f"{name} → {o.statement_id} ({o.passages} passages)"))
-    return lines
+            result.lines.append((o.status, f"{name} → {o.statement_id} ({o.passages} passages)"))
+        if o.status in ("new", "updated", "unchanged"):
+            result.committed.append(name)
+    _drop_copies(folder, [Path(o.path) for o in report.outcomes if o.reason and "same" in o.reason])
+    if report.error is not None:
+        result.error = report.error
+        result.not_committed = [Path(name).name for name in report.not_committed]
+        names = ", ".join(result.not_committed) or "none"
+        result.lines.append(("error", f"{report.error} — not committed: {names}"))
+    return result
+
+
+def _drop_copies(folder: Path, copies: Sequence[Path]) -> None:
+    """Remove uploaded copies of content the store already held (and their metadata):
+    the statement they repeat is the one kept."""
+    for copy in copies:
+        if copy.parent.resolve() == folder.resolve():
+            copy.unlink(missing_ok=True)
+    remove_from_sidecar(folder, [copy.name for copy in copies])

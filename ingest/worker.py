@@ -7,13 +7,17 @@ imports the loaders on the worker's side, so the callers import one way.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ingest.metadata import one_line
 from rag.errors import IngestError
+
+WORKER_NICENESS = 10  # added to the app's: a hostile PDF may take its whole time budget
 
 
 class _Collect(logging.Handler):
@@ -27,13 +31,24 @@ class _Collect(logging.Handler):
         self.lines.append(record.getMessage())
 
 
+_FAILED = {
+    "pdf": "unreadable PDF",
+    "docx": "unreadable Word file",
+    "web": "cannot read the page's text",
+}
+
+
 def _serve(conn: Connection) -> None:  # pragma: no cover (runs in the worker process)
     import pypdf  # noqa: F401 (imported before "ready": not part of any file's budget)
 
+    import ingest.isolation
     import ingest.pdf
     from ingest.loaders import load_document
 
     ingest.pdf.INLINE = True
+    ingest.isolation.IN_WORKER = True
+    with contextlib.suppress(OSError):  # parsing yields the CPU to the app's answers
+        os.nice(WORKER_NICENESS)
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     collect = _Collect()
     logging.getLogger("ingest").addHandler(collect)
@@ -50,13 +65,16 @@ def _serve(conn: Connection) -> None:  # pragma: no cover (runs in the worker pr
                 send = lambda text: conn.send(("part", text))  # noqa: E731
                 info, stopped = ingest.pdf.extract_pages(send, *request[1:])
                 conn.send(("done", info, stopped, collect.lines))
+            elif request[0] in ingest.isolation.TASKS:  # ("docx" | "web", *args)
+                result = ingest.isolation.run_task(request[0], *request[1:])
+                conn.send(("done", result, collect.lines))
             else:  # ("load", path, max_bytes)
                 raw = load_document(Path(request[1]), max_bytes=request[2])
                 conn.send(("done", raw, collect.lines))
         except IngestError as exc:
             conn.send(("error", str(exc)))
-        except Exception as exc:  # pypdf raises many exception types on damaged files
-            kind = "unreadable PDF" if request[0] == "pdf" else "cannot be read"
+        except Exception as exc:  # parsers raise many exception types on damaged files
+            kind = _FAILED.get(request[0], "cannot be read")
             conn.send(("error", f"{kind}: {one_line(exc) or type(exc).__name__}"))
 
 

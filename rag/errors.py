@@ -55,6 +55,10 @@ class StoreUnavailableError(RagError):
     """The Chroma store (embedded or server) cannot be reached."""
 
 
+class DiskFullError(StoreUnavailableError):
+    """The disk under the store has no room for a write (nothing was lost)."""
+
+
 class EmptyStoreError(RagError):
     """Nothing has been ingested yet."""
 

@@ -38,6 +38,9 @@ class Statement(StatementMeta):
     content_hash: str
     passages: int = 0
     text: str | None = None
+    # what ingest recognises a copy or a move by, wherever it comes from (issue 21):
+    file_hash: str | None = None  # of the file's bytes
+    text_hash: str | None = None  # of the clean text
 
     @property
     def speaker(self) -> str | None:

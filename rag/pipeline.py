@@ -23,9 +23,9 @@ from rag.models import (
     Passage,
     RetrievalEvent,
     Statement,
-    StatementRef,
 )
 from rag.policy import ScoringPolicy
+from rag.priority import FOREGROUND
 from rag.settings import Settings
 from rag.stages.compose import answer_events, compose, nearest_citations, number_citations
 from rag.stages.compose_groups import compose_grouped, number_groups
@@ -56,7 +56,6 @@ class Found:
     spans: list[QuoteSpan] = field(default_factory=list)
     passages: dict[str, StoredPassage] = field(default_factory=dict)
     scored: list[ScoredSentence] = field(default_factory=list)  # best first
-    not_addressed: list[StatementRef] = field(default_factory=list)  # comparisons only
 
 
 class Answerer:
@@ -127,13 +126,26 @@ class Answerer:
         ``use_llm`` (with an LLM configured): the chat model writes the text from the
         same passages; its quotes are checked, and the extractive answer is the fallback.
         """
+        with FOREGROUND.busy():  # an upload ingested meanwhile waits between its slices
+            yield from self._stream(question, filters, history, compare, k, use_llm, mode)
+
+    def _stream(
+        self,
+        question: str,
+        filters: Filters | None,
+        history: Sequence[Answer],
+        compare: bool | None,
+        k: int | None,
+        use_llm: bool,
+        mode: Mode | None,
+    ) -> Iterator[AnswerEvent]:
         ctx = self._context(question, filters, history, compare, mode)  # plan
         plan = ctx.plan
         if plan.mode != "answer":
             yield from self._grouped(ctx)
             return
         # retrieve, score and select (per compared statement for a comparison)
-        found = self._compare(ctx, k) if plan.compare_topic is not None else self._single(ctx, k)
+        found = self._single(ctx, k)
         yield RetrievalEvent(
             passages=len(found.passages),
             statement_ids=sorted({p.passage.statement_id for p in found.passages.values()}),
@@ -149,7 +161,6 @@ class Answerer:
             plan,
             selection,
             total=len(ctx.snapshot.statements),
-            not_addressed=found.not_addressed,
             nearest=nearest,
             timings=ctx.finish(),
         )
@@ -239,43 +250,6 @@ class Answerer:
         scored, stored = self._find(ctx, ids, k, ctx.plan.retrieval_text, self.policy.rerank_top)
         spans = self.selector.run(scored, stored, terms=ctx.terms.get(ctx.plan.retrieval_text))
         return Found(spans, stored, scored)
-
-    def _compare(self, ctx: RequestContext, k: int | None) -> Found:
-        """Quotes from each compared statement on the topic, and the ones that are silent."""
-        topic = ctx.plan.compare_topic
-        assert topic is not None
-        found = Found()
-        per = max(2, (k or self.policy.passages_k) // 2)
-        for statement in self._compared(ctx, topic):
-            scored, stored = self._find(
-                ctx, [statement.statement_id], per, topic, self.policy.rerank_top_compare
-            )
-            found.passages.update(stored)
-            found.scored.extend(scored)
-            picked = self.selector.run(
-                scored, stored, self.policy.compare_per_statement, ctx.terms.get(topic)
-            )
-            if picked:
-                found.spans.extend(picked)
-            else:
-                found.not_addressed.append(
-                    StatementRef(
-                        statement_id=statement.statement_id,
-                        label=statement.label,
-                        title=statement.title,
-                    )
-                )
-        found.scored.sort(key=lambda s: -s.score)
-        return found
-
-    def _compared(self, ctx: RequestContext, topic: str) -> list[Statement]:
-        """The statements a comparison covers: all in scope, or when there are many, the
-        ones whose passages rank best for the topic."""
-        scope, most = ctx.plan.scope, self.policy.compare_max_statements
-        if len(scope) <= most:
-            return list(scope)
-        vector = self.scorer.vector(ctx, topic)
-        return self.retriever.statements_for(topic, vector, ctx.snapshot, scope, most)
 
     def _llm_inputs(
         self, ctx: RequestContext, found: Found

@@ -52,16 +52,10 @@ class ScoringPolicy:
     rrf_k: int = 60
     passages_k: int = 8
     exact_search_max: int = 1000  # passages; above, Chroma's filtered index search
-    # comparisons: at most this many statements, this many quotes each
-    compare_max_statements: int = 12
-    compare_per_statement: int = 2
-    # rerank: the cross-encoder reads the best few sentences (fewer per compared statement);
-    # its sigmoid adds rerank_weight to their score, and when none of them reaches
-    # rerank_floor (a logit) the statements do not address the question
+    # rerank: the cross-encoder reads the best few sentences; its sigmoid adds rerank_weight
+    # to their score, and when none of them reaches rerank_floor (a logit) the statements
+    # do not address the question
     rerank_top: int = 8
-    rerank_top_compare: int = (
-        0  # comparisons: topics are short phrases, the floor was not fitted on them
-    )
     rerank_weight: float = 0.0
     rerank_floor: float = float("-inf")
     # speaker grouping (compare, positions, timeline): passages retrieved per side (and at

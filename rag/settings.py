@@ -110,6 +110,13 @@ class Settings(BaseSettings):
         "statement is tens of KB; 10 MB leaves room for PDFs with images, while a larger "
         "text file is a corpus dump that would take an hour or more to embed on a CPU.",
     )
+    max_file_passages: int = Field(
+        default=5000,
+        ge=1,
+        description="Files that make more passages are skipped by ingest, with a line saying "
+        "so: a statement makes tens of passages, a long report a few thousand, and 100,000 "
+        "(a file of one-letter lines) took four minutes to embed.",
+    )
     ui_auth: str | None = Field(
         default=None,
         description="`user:password`, or a path to a file with one such line per user. "
@@ -134,6 +141,30 @@ class Settings(BaseSettings):
     )
     llm_api_key: str | None = Field(default=None, description="API key for the chat model.")
     llm_timeout: float = Field(default=30.0, gt=0, description="Seconds before the LLM gives up.")
+    fetch_timeout: float = Field(
+        default=20.0,
+        gt=0,
+        description="Seconds one web page may take to fetch (`rag ingest URL`), redirects "
+        "and robots.txt included; a slower page is skipped with a line saying so.",
+    )
+    fetch_max_mb: float = Field(
+        default=5.0, gt=0, description="Largest web page (after decompression) that is fetched."
+    )
+    fetch_max_redirects: int = Field(
+        default=5, ge=0, le=20, description="Redirects followed for one web page."
+    )
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Allow fetching pages from loopback, private and link-local addresses "
+        "(checked on every redirect and on the resolved address, not the name). Off: only "
+        "public addresses, so a URL handed in cannot reach this machine's or its network's "
+        "services.",
+    )
+    mcp: bool = Field(
+        default=False,
+        description="Serve the MCP tools (ask, sources, show…) at /mcp on the UI's port "
+        "(`rag ui --mcp`), behind the UI's login when RAG_UI_AUTH is set.",
+    )
 
     @field_validator("home", mode="after")
     @classmethod

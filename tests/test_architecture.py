@@ -145,3 +145,22 @@ def test_each_wing_says_what_it_is() -> None:
         init = ROOT / wing / "__init__.py"
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc, f"{wing}/__init__.py has no docstring"
+
+
+def test_the_public_api_and_the_old_module_names_still_import() -> None:
+    """``from rag import …`` keeps working, and a module of the flat ``rag/`` of before the
+    wings imports from its new place with a DeprecationWarning naming it."""
+    import importlib
+    import sys
+    import warnings
+
+    import rag
+
+    for name in rag.__all__:
+        assert getattr(rag, name) is not None, name
+    sys.modules.pop("rag.store_records", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        old = importlib.import_module("rag.store_records")
+    assert old.StoredPassage is importlib.import_module("rag.store.records").StoredPassage
+    assert any("rag.store.records" in str(w.message) for w in caught)

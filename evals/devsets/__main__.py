@@ -34,7 +34,7 @@ def run_set(name: str, split: str | None = None, home: Path | None = None) -> li
     from rag.encoders.onnx import HybridEmbedder, export_dir
 
     devset = SETS[name]
-    cases = [c for c in devset.cases() if split is None or split_of(c.id) == split]
+    cases = [c for c in devset.cases() if split is None or split_of(c) == split]
     with tempfile.TemporaryDirectory(prefix=f"rag-devset-{name}-") as tmp:
         folder = home or Path(tmp)
         embedder = SentenceTransformerEmbedder()

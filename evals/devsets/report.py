@@ -84,7 +84,7 @@ def render_set(name: str, results: Sequence[DevResult]) -> str:
     data = summary(results)
     splits, kinds = data["splits"], data["kinds"]
     out = [f"### {name}: {SETS[name].description}", ""]
-    out += ["Targets of issue 12 (dev and test parts; tune on dev only):", ""]
+    out += ["Targets of issues 12, 20 and 21 (dev and test parts; tune on dev only):", ""]
     rows = []
     for metric, (op, bound) in TARGETS.get(name, {}).items():
         dev, test = splits["dev"][metric], splits["test"][metric]

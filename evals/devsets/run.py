@@ -79,7 +79,7 @@ def run_case(
         set=devset,
         id=case.id,
         kind=case.kind,
-        split=split_of(case.id),
+        split=split_of(case),
         question=case.question,
         answerable=case.answerable,
         abstained=answer.abstained,

@@ -14,7 +14,6 @@ atomically (temp folder renamed into place), so a reader never sees half an expo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -27,50 +26,30 @@ from typing import Any
 
 import numpy as np
 
+from rag.encoders.onnx_files import (
+    FORMAT_VERSION,
+    MANIFEST_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    export_dir,
+    model_checksum,
+    model_is_whole,
+    read_manifest,
+    remember_verified,
+    source_fingerprint,
+)
 from rag.errors import EmbeddingModelError
 
+__all__ = [
+    "HybridEmbedder",
+    "OnnxQueryEmbedder",
+    "export_dir",
+    "export_onnx",
+    "read_manifest",
+    "source_fingerprint",
+]
+
 logger = logging.getLogger(__name__)
-
-FORMAT_VERSION = 1
-MODEL_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-MANIFEST_FILE = "manifest.json"
-_FINGERPRINT_FILES = ("config.json", "tokenizer.json", "sentence_bert_config.json", "modules.json")
-_WEIGHT_SUFFIXES = (".safetensors", ".bin")
-
-
-def export_dir(home: Path, model_name: str) -> Path:
-    """Where the export of ``model_name`` lives under a data directory."""
-    return home / "onnx" / hashlib.sha256(model_name.encode()).hexdigest()[:16]
-
-
-def source_fingerprint(model_path: str) -> str:
-    """Changes when the model files on disk change (config contents, weight sizes)."""
-    root = Path(model_path)
-    if not root.is_dir():  # a hub name: the export is keyed by name alone
-        return "name:" + model_path
-    digest = hashlib.sha256()
-    for name in _FINGERPRINT_FILES:
-        path = root / name
-        if path.is_file():
-            digest.update(name.encode() + b"\x00" + path.read_bytes() + b"\x01")
-    for path in sorted(root.iterdir()):
-        if path.suffix in _WEIGHT_SUFFIXES:
-            digest.update(f"{path.name}\x00{path.stat().st_size}\x01".encode())
-    return digest.hexdigest()[:20]
-
-
-def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    """The export's manifest, or None when there is no complete export."""
-    try:
-        manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if manifest.get("format") != FORMAT_VERSION:
-        return None
-    if not (out_dir / MODEL_FILE).is_file() or not (out_dir / TOKENIZER_FILE).is_file():
-        return None
-    return dict(manifest)
 
 
 def export_onnx(
@@ -144,6 +123,8 @@ def export_onnx(
             tokenizer.backend_tokenizer.save(str(tmp / TOKENIZER_FILE))
         manifest = {
             "format": FORMAT_VERSION,
+            "model_bytes": (tmp / MODEL_FILE).stat().st_size,  # checked by every load
+            "model_sha256": model_checksum(tmp / MODEL_FILE),  # once per state of the file
             "model_name": model_name or model_path,
             "source": model_path,
             "source_fingerprint": source_fingerprint(model_path),
@@ -153,9 +134,12 @@ def export_onnx(
             "torch": torch.__version__,
         }
         (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        if out_dir.exists():
+        if out_dir.is_dir() and not out_dir.is_symlink():
             shutil.rmtree(out_dir)
+        elif out_dir.exists() or out_dir.is_symlink():  # a file in its place: only a cache
+            out_dir.unlink()
         tmp.rename(out_dir)
+        remember_verified(out_dir)  # just hashed: the next process need not
     except OSError as exc:
         if read_manifest(out_dir) is not None:  # another process won the race: fine
             return out_dir / MODEL_FILE
@@ -237,10 +221,15 @@ class OnnxQueryEmbedder:
         options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        session = ort.InferenceSession(
-            str(self._dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-        )
-        tokenizer = Tokenizer.from_file(str(self._dir / TOKENIZER_FILE))
+        try:
+            session = ort.InferenceSession(
+                str(self._dir / MODEL_FILE), options, providers=["CPUExecutionProvider"]
+            )
+            tokenizer = Tokenizer.from_file(str(self._dir / TOKENIZER_FILE))
+        except Exception as exc:  # InvalidProtobuf, a garbled tokenizer.json, ...
+            raise EmbeddingModelError(
+                f"The ONNX export in {self._dir} cannot be loaded: {exc}".splitlines()[0]
+            ) from exc
         tokenizer.enable_truncation(int(self._manifest["max_seq_length"]))
         tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0)
         self._tokenizer, self._session = tokenizer, session
@@ -331,6 +320,9 @@ class HybridEmbedder:
         if manifest.get("source_fingerprint") != current:
             logger.info("the ONNX export in %s is stale; ignoring it", self._dir)
             return None
+        if not model_is_whole(self._dir, manifest):
+            logger.warning("the ONNX export in %s is damaged; it is written again", self._dir)
+            return None
         try:
             embedder = OnnxQueryEmbedder(self._dir, threads=self._threads)
         except EmbeddingModelError:
@@ -360,7 +352,10 @@ class HybridEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         onnx = self._query_embedder()
         if onnx is not None:
-            return onnx.embed_query(text)
+            try:
+                return onnx.embed_query(text)
+            except EmbeddingModelError as exc:
+                self._unusable(exc)
         vector: np.ndarray = self._inner.embed_query(text)
         self._export_once()
         return vector
@@ -368,8 +363,18 @@ class HybridEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         onnx = self._query_embedder()
         if onnx is not None:
-            return onnx.embed_documents(texts)
+            try:
+                return onnx.embed_documents(texts)
+            except EmbeddingModelError as exc:
+                self._unusable(exc)
         return np.asarray(self._inner.embed_documents(texts))
+
+    def _unusable(self, exc: EmbeddingModelError) -> None:
+        """An export that passed its checks and still does not load: queries go through
+        sentence-transformers from now on, and the export is written again."""
+        logger.warning("%s; questions use sentence-transformers and it is written again", exc)
+        with self._lock:
+            self._onnx, self._checked = None, True
 
     def embed_passages(
         self, texts: Sequence[str], sentence_spans: Sequence[Sequence[tuple[int, int]]]

@@ -109,16 +109,16 @@ class SpeakerGrouping:
         if mode == "timeline":
             side = sides[0]
             n = min(policy.group_passages_max, 4 * len(side.statements) + 8)
-            scored, passages = self._find(ctx, topic, [side.ids], n)
+            scored, passages = self._find(ctx, topic, [(side.ids, n)])
             keys = [s.statement_id for s in sorted(side.statements, key=_date_key)]
             return Candidates.of(scored, passages, keys, lambda sid: sid)
-        if mode == "compare":  # each named side in turn: every side gets its passages
-            ids: list[list[str] | None] = [side.ids for side in sides]
-            scored, passages = self._find(ctx, topic, ids, policy.group_passages_per_side)
+        if mode == "compare":  # each side in turn: every side gets its passages
+            per = policy.group_passages_per_side
+            scored, passages = self._find(ctx, topic, [(side.ids, per) for side in sides])
         else:  # positions: once over the whole scope
             n = min(policy.group_passages_max, policy.group_passages_per_side * len(sides))
             statements = [s for side in sides for s in side.statements]
-            scored, passages = self._find(ctx, topic, [restrict(statements, ctx.snapshot)], n)
+            scored, passages = self._find(ctx, topic, [(restrict(statements, ctx.snapshot), n)])
         speaker = {s.statement_id: side.speaker for side in sides for s in side.statements}
         return Candidates.of(scored, passages, [s.speaker for s in sides], speaker.get)
 
@@ -142,10 +142,10 @@ class SpeakerGrouping:
     # -- shared steps -------------------------------------------------------------------
 
     def _find(
-        self, ctx: RequestContext, topic: str, scopes: Sequence[list[str] | None], k: int
+        self, ctx: RequestContext, topic: str, scopes: Sequence[tuple[list[str] | None, int]]
     ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
-        """Retrieve ``k`` passages for ``topic`` within each of ``scopes`` (statement ids;
-        None: everything) and score all their sentences once, best first."""
+        """Retrieve passages for ``topic`` within each of ``scopes`` (``(statement ids, or
+        None for everything; how many)``) and score all their sentences once, best first."""
         with ctx.timed("embed"):
             queries = self.scorer.queries(ctx, topic)
             ctx.terms[topic] = queries[0][0].terms
@@ -153,10 +153,9 @@ class SpeakerGrouping:
         with ctx.timed("retrieve"):
             vector = queries[0][0].vector
             ignore = ctx.plan.resolution.ignore_terms
-            for ids in scopes:
-                for stored, prior in self.retriever.run(
-                    topic, vector, ctx.snapshot, ids, k, ignore
-                ):
+            for ids, k in scopes:
+                found_here = self.retriever.run(topic, vector, ctx.snapshot, ids, k, ignore)
+                for stored, prior in found_here:
                     candidates.setdefault(stored.passage.passage_id, (stored, prior))
             found = list(candidates.values())
             self.texts.load(ctx.snapshot, ctx.texts, {p.passage.statement_id for p, _ in found})

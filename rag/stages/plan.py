@@ -19,7 +19,7 @@ from rag.dates import overlaps
 from rag.errors import InvalidQuestionError
 from rag.models import Answer, Filters, Statement
 from rag.stages.conversation import Resolution, resolve
-from rag.stages.intent import COMPARE_LEAD, MODES, Intent, Mode, read_intent
+from rag.stages.intent import MODES, Intent, Mode, read_intent
 from rag.stages.sides import COMPARE_MAX_SPEAKERS, SpeakerScope, speakers_of
 from rag.stages.speakers import Speaker, find_speakers
 from rag.store.catalog import Catalog, org_matches
@@ -51,16 +51,6 @@ def clean_question(question: str, max_chars: int) -> str:
     if not any(ch.isalnum() for ch in text):
         raise InvalidQuestionError("The question is empty", hint="type a question in words")
     return text
-
-
-def compare_topic(question: str, retrieval_text: str, compare: bool | None) -> str | None:
-    """The topic of a comparison, or None for a plain question.
-
-    ``compare`` forces it on or off; None detects it from the wording.
-    """
-    if compare or (compare is None and _COMPARE.search(question)):
-        return COMPARE_LEAD.sub("", retrieval_text).strip(" ?.!") or question
-    return None
 
 
 @dataclass(frozen=True)
@@ -121,8 +111,7 @@ class Planner:
                 kept = [s for s in scope if s.statement_id in resolution.scope]
                 narrowed = bool(kept) and len(kept) < len(scope)
                 scope = kept or scope
-            topic = compare_topic(text, resolution.retrieval_text, compare)
-            return Plan(text, filters, scope, resolution, topic, narrowed)
+            return Plan(text, filters, scope, resolution, None, narrowed)
         return self._grouped(text, filters, scope, resolution, speakers, intent)
 
     def _grouped(

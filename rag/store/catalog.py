@@ -22,7 +22,7 @@ from rag.errors import EmptyStoreError, InvalidFilterError, echo, shorten, short
 from rag.models import Filters, Statement
 from rag.sentences import content_terms
 from rag.store.chroma import ChromaStore, fingerprint_of
-from rag.store.keyword import KeywordIndex
+from rag.store.keyword import KeywordIndex, clear_in_the_way
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +118,7 @@ class Catalog:
             return self._snapshot
 
     def _load(self, fingerprint: str, statements: dict[str, Statement]) -> Snapshot:
+        clear_in_the_way(self._dir)
         folder = self._dir / fingerprint
         passages = sum(s.passages for s in statements.values())
         keywords = None
@@ -146,9 +147,11 @@ class Catalog:
         return Snapshot(fingerprint, statements, keywords, vocabulary)
 
     def _remove_stale(self, keep: Path) -> None:
-        if not self._dir.exists():
+        try:
+            children = list(self._dir.iterdir())
+        except OSError:  # not there, or not a folder: nothing stale to remove
             return
-        for child in self._dir.iterdir():
+        for child in children:
             if child != keep and child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,10 @@ from rag.store.embedded import (
 )
 from rag.store.passages import PassageReads
 from rag.store.records import (
+    DAMAGED,
     StatementWrite,
     StoredPassage,
+    damaged,
     fingerprint_of,
     passage_meta,
     statement_record,
@@ -89,6 +92,14 @@ class ChromaStore(PassageReads):
             store.version()  # the token its caches start from: later moves mean a reopen
         return store
 
+    @classmethod
+    def embedded_at(cls, path: Path, prefix: str) -> ChromaStore:
+        """The embedded store in the folder ``path`` (made if missing): ``rag repair``
+        builds a replacement beside the data directory's."""
+        path.mkdir(parents=True, exist_ok=True)
+        handle = embedded_handle(path)
+        return cls(handle.client, prefix, None, str(path), handle)
+
     # -- the connection ------------------------------------------------------------
 
     def _op(self, kind: str, method: str, *args: Any, **kwargs: Any) -> Any:
@@ -122,7 +133,12 @@ class ChromaStore(PassageReads):
     def statements(self) -> list[Statement]:
         """Every statement's metadata (no text), sorted by id."""
         got = self._op("statements", "get", include=["metadatas"])
-        items = [to_statement(i, m or {}) for i, m in zip(got["ids"], got["metadatas"])]
+        items = []
+        for sid, meta in zip(got["ids"], got["metadatas"]):
+            try:
+                items.append(to_statement(sid, meta or {}))
+            except DAMAGED as exc:  # left out, not a raw error on every command
+                logger.warning("%s", damaged("statement", sid, exc))
         return sorted(items, key=lambda s: s.statement_id)
 
     def statement(self, statement_id: str) -> Statement:
@@ -204,10 +220,34 @@ class ChromaStore(PassageReads):
 
     def delete_statement(self, statement_id: str) -> None:
         """Remove a statement: its record first (so it stops being answerable), then passages."""
-        self._op("statements", "delete", ids=[statement_id])
+        self.delete_statements([statement_id])
+
+    def delete_statements(self, statement_ids: Sequence[str]) -> None:
+        """Remove several statements in a few calls: their records first (so they stop
+        being answerable), then their passages. Unknown ids are ignored."""
+        sids = list(dict.fromkeys(statement_ids))
+        if not sids:
+            return
+        self._op("statements", "delete", ids=sids)
         self.touch()
-        ids = self._op("passages", "get", where={"statement_id": statement_id}, include=[])["ids"]
-        self._delete_passages(ids)
+        where = {"statement_id": sids[0]} if len(sids) == 1 else {"statement_id": {"$in": sids}}
+        self._delete_passages(self._op("passages", "get", where=where, include=[])["ids"])
+
+    def update_statement(self, statement_id: str, fields: dict[str, Any]) -> None:
+        """Change some metadata of a statement's record (its path, say); nothing else."""
+        self._op("statements", "update", ids=[statement_id], metadatas=[fields])
+
+    def partial_statements(self, statements: dict[str, Statement]) -> list[str]:
+        """Ids of ``statements`` whose records count more passages than the store holds
+        (rows lost from the database). One count; the ids are listed only when it is short
+        (a passage id starts with its statement's id)."""
+        expected = sum(s.passages for s in statements.values())
+        if self.count_passages() >= expected:
+            return []
+        held = Counter(
+            pid.rpartition(":")[0] for pid in self._op("passages", "get", include=[])["ids"]
+        )
+        return sorted(sid for sid, s in statements.items() if held[sid] < s.passages)
 
     def _delete_passages(self, ids: Sequence[str]) -> None:
         batch = self.max_batch

@@ -55,6 +55,22 @@ def embedded_handle(path: Path) -> EmbeddedHandle:
         return handle
 
 
+def close_embedded(path: Path) -> None:
+    """Forget this process's client for ``path`` (its folder was swapped by a repair):
+    the next store opened there reads the new folder from disk."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    with _LOCK:
+        _HANDLES.pop(str(path), None)
+        systems = getattr(SharedSystemClient, "_identifier_to_system", None)
+        system = systems.pop(str(path), None) if isinstance(systems, dict) else None
+        if system is not None:
+            try:
+                system.stop()  # its files are closed before the folder moves
+            except Exception:
+                logger.debug("stopping the Chroma system of %s", path, exc_info=True)
+
+
 def read_version(client: Any, prefix: str) -> str | None:
     """The store's version token (None: no statements collection, or none written yet)."""
     from chromadb.errors import ChromaError

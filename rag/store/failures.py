@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import errno
+import shutil
 
-from rag.errors import StoreUnavailableError
+from rag.errors import DiskFullError, StoreUnavailableError
 
 MAX_DETAIL = 200  # characters of Chroma's own message kept in ours
-REBUILD_HINT = "if it is damaged, move that folder away and run `rag ingest` to rebuild it"
+REBUILD_HINT = "run `rag repair`, or move that folder away and run `rag ingest` again"
 READ_ONLY_HINT = (
     "Chroma writes even to answer: make it writable or set RAG_HOME to a writable folder"
 )
@@ -33,6 +34,19 @@ def is_disk_full(exc: BaseException) -> bool:
         if disk_full_text(str(current)):
             return True
     return False
+
+
+LOW_SPACE_BYTES = 1024 * 1024  # less free than this under the store: a write's failure is that
+
+
+def _nearly_full(folder: str) -> bool:
+    """Whether the disk under an embedded store is (nearly) full. Chroma does not always
+    say so when a write meets a full disk ("Error executing plan …"), and calling that
+    damage sent users to move their store away."""
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE_BYTES
+    except OSError:
+        return False
 
 
 _READ_ONLY = ("readonly database", "read-only file system", "permission denied")
@@ -81,8 +95,8 @@ def store_failure(exc: BaseException, where: str, server: bool) -> StoreUnavaila
     from chromadb.errors import InternalError
 
     detail = one_line(exc)
-    if is_disk_full(exc):
-        return StoreUnavailableError(
+    if is_disk_full(exc) or (not server and _nearly_full(where)):
+        return DiskFullError(
             f"The Chroma store at {where} ran out of disk space: {detail}",
             hint="check free disk space, then run `rag ingest` again to finish",
         )

@@ -143,6 +143,7 @@ class KeywordIndex:
 
     def save(self, folder: Path, fingerprint: str) -> None:
         """Write atomically: a temp folder renamed into place, its manifest written last."""
+        clear_in_the_way(folder.parent)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=folder.parent))
         try:
@@ -164,8 +165,7 @@ class KeywordIndex:
                 "files": _checksums(tmp),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-            if folder.exists():
-                shutil.rmtree(folder)
+            _remove(folder)
             tmp.rename(folder)
         finally:
             if tmp.exists():
@@ -196,6 +196,25 @@ class KeywordIndex:
         if index.size != passages or len(index.statement_ids) != passages:
             raise DamagedIndexError(f"{index.size} passages indexed, not {passages}")
         return index
+
+
+def _remove(path: Path) -> None:
+    """Remove whatever is at ``path``: a folder, or a file (or link) in a folder's place."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def clear_in_the_way(folder: Path) -> None:
+    """Make room for the cache folder ``folder`` and its parent: anything else in their
+    place (a file, a dangling link) is removed. The index is only a cache: whatever its
+    damage, it is rebuilt (a file in its folder's place raised ``NotADirectoryError`` on
+    every question, and the app did not start)."""
+    for path in (folder.parent, folder):
+        if (path.exists() or path.is_symlink()) and not path.is_dir():
+            logger.warning("%s is not a folder: removed (the keyword index is rebuilt)", path)
+            path.unlink()
 
 
 def _checksums(folder: Path) -> dict[str, str]:

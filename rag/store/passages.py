@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -9,7 +10,32 @@ import numpy as np
 
 from rag.encoders.embeddings import decode_int8
 from rag.models import Passage
-from rag.store.records import StoredPassage, to_passage
+from rag.store.records import DAMAGED, StoredPassage, damaged, to_passage
+
+logger = logging.getLogger(__name__)
+
+
+_WARNED: set[str] = set()  # damaged passages already named by this process
+
+
+def _passages(got: dict[str, Any]) -> Iterator[tuple[Passage, dict[str, Any]]]:
+    """The passages of a ``get`` and their metadata; a passage whose metadata cannot be
+    read (garbled in the database) is left out, named once per process, instead of
+    failing the question it was found for with a raw ``ValueError``."""
+    for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+        try:
+            yield to_passage(pid, meta or {}, doc or ""), meta or {}
+        except DAMAGED as exc:
+            _left_out(pid, exc)
+
+
+def _left_out(pid: str, exc: BaseException) -> None:
+    if pid not in _WARNED:
+        if not _WARNED:
+            logger.warning("%s", damaged("passage", pid, exc))
+        else:
+            logger.info("%s", damaged("passage", pid, exc))
+        _WARNED.add(pid)
 
 
 class PassageReads:
@@ -35,8 +61,8 @@ class PassageReads:
             )
             if not got["ids"]:
                 return
-            for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
-                yield to_passage(pid, meta, doc)
+            for passage, _ in _passages(got):
+                yield passage
             offset += len(got["ids"])
 
     def passages(self, ids: Sequence[str]) -> dict[str, StoredPassage]:
@@ -45,11 +71,15 @@ class PassageReads:
             return {}
         got = self._op("passages", "get", ids=list(ids), include=["metadatas", "documents"])
         result = {}
-        for pid, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
-            passage = to_passage(pid, meta, doc)
-            dim = int(meta.get("dim", 0)) or 1
-            vectors = decode_int8(meta["svec"], dim) if meta.get("svec") else np.zeros((0, dim))
-            result[pid] = StoredPassage(passage, vectors)
+        for passage, meta in _passages(got):
+            try:
+                dim = int(meta.get("dim", 0)) or 1
+                svec = meta.get("svec")
+                vectors = decode_int8(svec, dim) if svec else np.zeros((0, dim))
+            except DAMAGED as exc:
+                _left_out(passage.passage_id, exc)
+                continue
+            result[passage.passage_id] = StoredPassage(passage, vectors)
         return result
 
     def statement_passages(self, statement_id: str) -> list[Passage]:
@@ -59,10 +89,7 @@ class PassageReads:
             where={"statement_id": statement_id},
             include=["metadatas", "documents"],
         )
-        items = [
-            to_passage(i, m, d) for i, m, d in zip(got["ids"], got["metadatas"], got["documents"])
-        ]
-        return sorted(items, key=lambda p: p.start)
+        return sorted((p for p, _ in _passages(got)), key=lambda p: p.start)
 
     def query(
         self, vector: np.ndarray, n: int, statement_ids: Sequence[str] | None = None

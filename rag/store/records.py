@@ -13,7 +13,16 @@ from rag.dates import date_range, is_valid_date
 from rag.encoders.embeddings import encode_int8
 from rag.models import Passage, Statement
 
-STATEMENT_FIELDS = ("organization", "author", "date", "title", "source", "path")
+STATEMENT_FIELDS = (
+    "organization",
+    "author",
+    "date",
+    "title",
+    "source",
+    "path",
+    "file_hash",
+    "text_hash",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,8 @@ def to_statement(sid: str, meta: dict[str, Any], text: str | None = None) -> Sta
         content_hash=meta.get("content_hash", ""),
         passages=int(meta.get("passages", 0)),
         text=text,
+        file_hash=meta.get("file_hash"),
+        text_hash=meta.get("text_hash"),
     )
 
 
@@ -95,4 +106,16 @@ def to_passage(pid: str, meta: dict[str, Any], text: str) -> Passage:
         end=int(meta["end"]),
         text=text,
         sentences=spans or ((int(meta["start"]), int(meta["end"])),),
+    )
+
+
+DAMAGED = (ValueError, KeyError, TypeError, IndexError)  # what a garbled record raises
+
+
+def damaged(kind: str, record_id: str, exc: BaseException) -> str:
+    """One line about a record whose metadata cannot be read (it is left out)."""
+    return (
+        f"the {kind} {record_id!r} has damaged metadata ({type(exc).__name__}: {exc}); "
+        "it is left out (and so may be others): `rag repair --check` lists them, "
+        "`rag repair` rebuilds them"
     )

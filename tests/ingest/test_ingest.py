@@ -320,7 +320,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     write(folder / "artifact-only.txt", "full story:\n")
     write(folder / "broken.md", "---\ntitle: [unclosed\n---\nBody.\n")
     write(folder / "z-good.txt", "The last good statement, after the bad ones.")
-    (folder / "notes.docx").write_bytes(b"ignored: not a statement type")
+    (folder / "notes.odt").write_bytes(b"ignored: not a statement type")
 
     report = ingest(services, folder)
     outcomes = by_path(report)
@@ -336,7 +336,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
         "blank.md",
         "artifact-only.txt",
         "broken.md",
-        "notes.docx",
+        "notes.odt",
     }
     assert "binary" in reasons["binary.txt"]
     assert "empty" in reasons["empty.txt"]
@@ -346,7 +346,7 @@ def test_a_bad_file_among_good_ones(services: Services, tmp_path: Path) -> None:
     for reason in reasons.values():
         assert "\n" not in reason
     # other file types in a folder are reported, not silently ignored (issue 13)
-    assert reasons["notes.docx"] == ".docx is not supported (use .txt, .md, .html, .pdf)"
+    assert reasons["notes.odt"] == ".odt is not supported (use .txt, .md, .html, .pdf, .docx)"
 
     assert {s.statement_id for s in services.store.statements()} == {"a-good", "b-good", "z-good"}
     assert services.store.count_passages() == 3 + 1 + 1
@@ -387,8 +387,9 @@ def test_same_file_name_in_two_folders_gets_two_ids(services: Services, tmp_path
     }
 
     # the owner of the plain id goes away: the other file keeps its id (no duplicate)
+    # (prune judges only the paths it is given: issue 22, F1)
     a.unlink()
-    pruned = ingest(services, tmp_path / "b", prune=True)
+    pruned = ingest(services, tmp_path / "a", tmp_path / "b", prune=True)
     assert {o.statement_id: o.status for o in pruned.outcomes} == {
         ids[1]: "unchanged",
         ids[0]: "removed",

@@ -189,6 +189,15 @@ def statement_texts(store: ChromaStore) -> dict[str, str]:
     return {s.statement_id: store.statement(s.statement_id).text or "" for s in store.statements()}
 
 
+def assert_same_answers(services: Any, want: dict[str, list[tuple[Any, ...]]]) -> None:
+    """``services`` answers each question of ``want`` with the same citations, verified."""
+    texts = statement_texts(services.store)
+    for question, citations in want.items():
+        answer = services.answerer.answer(question)
+        assert citation_keys(answer) == citations, question
+        assert_quotes_verified(answer, texts)
+
+
 def citation_keys(answer: Answer | dict[str, Any]) -> list[tuple[Any, ...]]:
     data = answer.to_json_dict() if isinstance(answer, Answer) else answer
     return [

@@ -21,7 +21,7 @@ from rag.settings import Settings
 from rag.store.chroma import ChromaStore, StatementWrite
 from rag.store.keyword import MANIFEST, KeywordIndex
 
-from .conftest import assert_quotes_verified, citation_keys, statement_texts
+from .conftest import assert_same_answers, citation_keys
 
 QUESTIONS = [
     "What is the Quds Force?",
@@ -108,11 +108,7 @@ def test_damaged_keyword_index_is_rebuilt_with_the_same_answers(
     damage(folder)
     caplog.set_level(logging.INFO, logger="rag.store.catalog")
     again = build_services(copied, embedder=embedder)  # a new process: reads the cache
-    texts = statement_texts(again.store)
-    for question in QUESTIONS:
-        answer = again.answerer.answer(question)
-        assert citation_keys(answer) == want[question], question
-        assert_quotes_verified(answer, texts)
+    assert_same_answers(again, want)
     assert again.catalog.snapshot().keywords.size == passages
     if damage is not delete_folder:
         assert "is damaged" in caplog.text

@@ -160,7 +160,7 @@ def _payload_folder(root: Path) -> tuple[Path, set[str], dict[str, str]]:
     (folder / "late-nul.txt").write_bytes(b"The war must end. " * 1000 + b"\x00")
     bad["late-nul.txt"] = "binary file, not text"
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
-    bad["notes.docx"] = ".docx is not supported"
+    bad["notes.docx"] = "not a Word file (damaged or not a .docx"
     forged = "x.txt: new\nnew       forged (1 passages)\x1b[2K.txt"
     (folder / forged).write_text("A statement with a hostile name.", encoding="utf-8")
     good.add("x.txt-new-new-forged-1-passages-2K")

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
+from ingest.uploads import upload_files
 from rag.encoders.embeddings import SentenceTransformerEmbedder
-from rag.errors import StoreUnavailableError
+from rag.errors import DiskFullError, StoreUnavailableError
+from rag.models import StatementMeta
 from rag.service import Services, build_services
 from rag.settings import Settings
 
@@ -134,12 +136,17 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.mark.slow
 def test_disk_full_during_ingest_then_space_freed(
-    small_disk: Path, embedder: SentenceTransformerEmbedder, bundled: Services
+    small_disk: Path,
+    embedder: SentenceTransformerEmbedder,
+    bundled: Services,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A full disk stops the ingest with one clear error. The same process keeps
-    answering from what was committed but refuses further writes (embedded Chroma would
-    hang on them); the next ``rag ingest`` process, once there is space, repairs the store
-    to equal a clean ingest."""
+    """A full disk met by Chroma itself (the space estimate made too small here) stops the
+    ingest with one clear error. The same process keeps answering from what was committed
+    but refuses further writes (embedded Chroma would hang on them); the next ``rag
+    ingest`` process, once there is space, repairs the store to equal a clean ingest."""
+    for name in ("BYTES_PER_PASSAGE", "BYTES_PER_TEXT_BYTE", "MARGIN_BYTES"):
+        monkeypatch.setattr(f"ingest.space.{name}", 0)
     # one statement per batch: the first is committed before the disk fills up
     settings = Settings(home=small_disk / "home", ingest_batch=1)
     services = build_services(settings, embedder=embedder)
@@ -148,6 +155,8 @@ def test_disk_full_during_ingest_then_space_freed(
         ingestor.run([BUNDLED_CORPUS])
     assert "\n" not in str(info.value)
     assert "check free disk space" in str(info.value)
+    assert str(info.value).startswith("disk full: "), info.value
+    assert f"MB needed at {settings.chroma_path}" in str(info.value)
 
     subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
     with pytest.raises(StoreUnavailableError) as info:
@@ -213,3 +222,70 @@ def test_vectors_of_another_size_are_named(services: Services) -> None:
         services.store.query(np.ones(768, dtype=np.float32), 3)
     message = str(info.value)
     assert "vectors of another size" in message and "disk" not in message, message
+
+
+@pytest.mark.slow
+def test_a_window_the_disk_cannot_hold_is_refused_before_it_is_written(
+    small_disk: Path, embedder: SentenceTransformerEmbedder, bundled: Services
+) -> None:
+    """Before: an ingest on a nearly full disk ended with "The Chroma store … is damaged or
+    inconsistent … move that folder away" (following the hint threw the store away), and
+    every question failed until space was freed well beyond the need. Now each window is
+    checked first: "disk full: N MB needed at PATH", the store as it was, still answering,
+    and the same process finishes once there is room."""
+    settings = Settings(home=small_disk / "home", ingest_batch=1)
+    services = build_services(settings, embedder=embedder)
+    ingestor = Ingestor(settings, services.store, services.embedder)
+    with pytest.raises(DiskFullError) as info:
+        ingestor.run([BUNDLED_CORPUS])
+    message = str(info.value)
+    assert message.startswith("disk full: ") and "\n" not in message, message
+    assert f"MB needed at {settings.chroma_path} (" in message and "damaged" not in message
+    report = ingestor.last_report
+    assert [o.statement_id for o in report.committed] == ["000_750d3f795511808f"]
+    assert [Path(p).name for p in report.not_committed] == ["004_82099dca89624f38.txt"]
+    assert report.error == message
+
+    services.catalog.invalidate()
+    texts = statement_texts(services.store)
+    answer = services.answerer.answer("How many US soldiers had died in Iraq?")
+    assert not answer.abstained
+    assert_quotes_verified(answer, texts)
+
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)
+    again = ingestor.run([BUNDLED_CORPUS])
+    assert again.summary()["new"] == 1 and again.summary()["unchanged"] == 1
+    assert dump_store(services.store).comparable() == dump_store(bundled.store).comparable()
+
+
+@pytest.mark.slow
+def test_an_upload_on_a_full_disk_says_which_files_were_committed(
+    small_disk: Path, embedder: SentenceTransformerEmbedder, tmp_path: Path
+) -> None:
+    settings = Settings(home=small_disk / "home", ingest_batch=1)
+    services = build_services(settings, embedder=embedder)
+    small = tmp_path / "a-small.txt"
+    small.write_text("A short statement fits on the disk.", encoding="utf-8")
+    big = tmp_path / "b-big.txt"
+    big.write_text((BUNDLED_CORPUS / "004_82099dca89624f38.txt").read_text(encoding="utf-8"))
+    report = upload_files(
+        settings, services.store, services.embedder, [small, big], StatementMeta()
+    )
+    assert report.committed == ["a-small.txt"]
+    assert report.not_committed == ["b-big.txt"]
+    assert report.error is not None and report.error.startswith("disk full: ")
+    status, line = report.lines[-1]
+    assert status == "error" and line.endswith("not committed: b-big.txt"), report.lines
+    assert report.lines[0] == ("new", "a-small.txt → a-small (1 passages)")
+
+
+@pytest.mark.slow
+def test_rag_ingest_on_a_full_disk_names_what_it_committed(small_disk: Path) -> None:
+    home = small_disk / "home"
+    result = run_rag(["ingest", str(BUNDLED_CORPUS)], home, RAG_INGEST_BATCH="1")
+    assert_no_traceback(result.stdout, result.stderr)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == ["new       000_750d3f795511808f (committed)"]
+    # (besides the warning that the 90 MB ONNX export did not fit either)
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: disk full: ") and f"MB needed at {home / 'chroma'}" in line

@@ -72,10 +72,14 @@ def test_the_answer_text_is_rendered_from_the_groups() -> None:
 
 
 def test_an_abstention_offers_the_nearest_and_says_what_was_searched() -> None:
-    scored = [sentence(1, 0.4, 0.2, sid="a"), sentence(2, 0.3, 0.1, sid="a")]
-    passages = {"s1-p1": stored("a")}
+    scored = [
+        sentence(1, 0.4, 0.2, sid="a"),
+        sentence(2, 0.35, 0.1, sid="a"),  # the same paragraph: shown once (issue 21)
+        sentence(2, 0.3, 0.1, sid="b", pid="b-p1"),
+    ]
+    passages = {"s1-p1": stored("a"), "b-p1": stored("b", "b-p1")}
     nearest = nearest_citations(scored, passages, STATEMENTS, TEXTS)
-    assert [(c.n, c.start) for c in nearest] == [(1, 16), (2, 63)]
+    assert [(c.n, c.statement_id, c.start) for c in nearest] == [(1, "a", 16), (2, "b", 63)]
     filters = Filters(organization="SEP")
     answer = compose(plan(filters=filters), Selection([], WEAK_EVIDENCE), total=2, nearest=nearest)
     assert answer.abstained and answer.citations == [] and answer.groups == []

@@ -8,7 +8,7 @@ import pytest
 
 from rag.errors import InvalidQuestionError
 from rag.models import Answer, Citation, Filters, Statement
-from rag.stages.plan import Planner, clean_question, compare_topic
+from rag.stages.plan import Planner, clean_question
 from rag.store.catalog import Catalog
 from tests.stages.helpers import statement
 
@@ -44,10 +44,14 @@ def test_clean_question_normalises_and_refuses_the_unusable() -> None:
 
 def test_compare_detection_and_topic() -> None:
     question = "How do the statements differ on the Democratic Party?"
-    assert compare_topic(question, question, None) == "the Democratic Party"
-    assert compare_topic("What is the war?", "What is the war?", None) is None
-    assert compare_topic("war", "war", True) == "war"
-    assert compare_topic(question, question, False) is None
+    plan = planner().run(question, Filters())
+    assert (plan.mode, plan.compare_topic) == ("compare", "the Democratic Party")
+    assert [side.speaker for side in plan.sides] == [s.speaker for s in plan.scope]
+    assert planner().run("What is the war?", Filters()).compare_topic is None
+    forced = planner().run("war", Filters(), compare=True)
+    assert (forced.mode, forced.compare_topic) == ("compare", "war")
+    off = planner().run(question, Filters(), compare=False)
+    assert (off.mode, off.compare_topic) == ("answer", None)
 
 
 def test_a_plain_question_searches_the_filtered_scope() -> None:

@@ -22,11 +22,21 @@ SEP = "000_750d3f795511808f"
 SWP = "004_82099dca89624f38"
 BUNDLED_COUNTS = {SEP: 13, SWP: 21}
 
-STATEMENT_KEYS = ["statement_id", "source", "title", "organization", "author", "date", "passages"]
+STATEMENT_KEYS = [
+    "statement_id",
+    "source",
+    "title",
+    "speaker",
+    "organization",
+    "author",
+    "date",
+    "passages",
+]
 ANSWER_TYPES: dict[str, Any] = {
     "question": str,
     "abstained": bool,
     "answer": str,
+    "mode": str,
     "citations": list,
 }
 CITATION_TYPES: dict[str, Any] = {
@@ -34,6 +44,8 @@ CITATION_TYPES: dict[str, Any] = {
     "statement_id": str,
     "source": str,
     "title": (str, type(None)),
+    "speaker": (str, type(None)),
+    "author": (str, type(None)),
     "organization": (str, type(None)),
     "date": (str, type(None)),
     "paragraph": int,
@@ -69,7 +81,10 @@ def one_error_line(result: Result) -> str:
 
 def assert_answer_contract(data: dict[str, Any], texts: dict[str, str]) -> None:
     """Exactly the documented keys and types; every quote is ``show --json``'s text[start:end]."""
-    assert list(data) == list(ANSWER_TYPES)
+    extra = {"compare": ["positions", "not_addressed_by"], "timeline": ["timeline"]}
+    assert list(data) == list(ANSWER_TYPES) + extra.get(
+        str(data["mode"]), ["positions", "not_addressed_by"] if data["mode"] == "positions" else []
+    )
     for key, kind in ANSWER_TYPES.items():
         assert isinstance(data[key], kind), key
     for position, citation in enumerate(data["citations"], start=1):
@@ -147,6 +162,7 @@ def test_ingest_twice_then_sources_and_show(tmp_path: Path, bundled: Services) -
         "source": f"{SWP}.txt",
         "title": "For the immediate, unconditional and total withdrawal of U.S. troops, bases, "
         "weaponry and armaments from Iraq, Syria and the region!",
+        "speaker": "Naomi Craine",
         "organization": "Socialist Workers Party",
         "author": "Naomi Craine",
         "date": "2020-01-03",
@@ -454,3 +470,45 @@ def test_terminal_escapes_in_metadata_are_shown_not_run(tmp_path: Path) -> None:
     assert "\u202e" not in raw and "\x9b" not in raw
     assert json.loads(raw)["title"] == listed["title"]
     assert listed["organization"] == HOSTILE_META["organization"]  # the value itself is kept
+
+
+# -- speakers: compare, positions, timeline (issue 20) ------------------------------------
+
+
+def test_positions_as_json_table_csv_and_markdown(bundled: Services) -> None:
+    home = bundled.settings.home
+    question = "Where do the speakers stand on the Democratic Party?"
+    data = json.loads(rag(home, "ask", question, "--json").stdout)
+    assert data["mode"] == "positions" and not data["abstained"]
+    rows = data["positions"]
+    assert rows and {r["speaker"] for r in rows} <= {"Naomi Craine", "Socialist Equality Party"}
+    numbers = {c["n"] for c in data["citations"]}
+    for row in rows:
+        assert row["quotes"] and {q["n"] for q in row["quotes"]} <= numbers
+        assert all(q["speaker"] == row["speaker"] for q in row["quotes"])
+    table = rag(home, "ask", question).stdout
+    assert "Positions on the Democratic Party" in table and "Speaker" in table
+    csv_out = rag(home, "ask", question, "--csv").stdout.splitlines()
+    assert csv_out[0].startswith("speaker,author,organization,date,statement_id")
+    assert len(csv_out) >= 1 + len(data["citations"])
+    markdown = rag(home, "ask", question, "--markdown").stdout
+    assert "| Speaker | Date | Quote |" in markdown and "[^1]:" in markdown
+
+
+def test_a_mode_can_be_forced_and_a_timeline_needs_one_speaker(bundled: Services) -> None:
+    home = bundled.settings.home
+    forced = json.loads(rag(home, "ask", "Iran", "--mode", "positions", "--json").stdout)
+    assert forced["mode"] == "positions"
+    result = rag(home, "ask", "Iran", "--mode", "timeline")
+    assert result.exit_code == 1 and "timeline follows one speaker" in result.stderr
+    assert "Traceback" not in result.stderr
+    alone = json.loads(
+        rag(home, "ask", "Iran", "--mode", "timeline", "--organization", "SWP", "--json").stdout
+    )
+    assert alone["mode"] == "timeline" and [t["date"] for t in alone["timeline"]] == ["2020-01-03"]
+
+
+def test_sources_lists_speakers_with_their_statements(bundled: Services) -> None:
+    out = rag(bundled.settings.home, "sources").stdout.splitlines()
+    assert out[0].startswith("Naomi Craine — Socialist Workers Party (1 statement)")
+    assert out[1].split()[:2] == [SWP, "2020-01-03"]

@@ -45,18 +45,18 @@ def test_sources_tab_upload_open_filter_delete(
             }
         )
     )
-    (tmp_path / "minutes.docx").write_bytes(b"PK not supported")
+    (tmp_path / "minutes.odt").write_bytes(b"PK not supported")
     (tmp_path / "pyproject.toml").write_text("[project]\n")
     upload = "input[type='file'][multiple]"
     names = ["parks.txt", "trees.md", "statements.json", "notes.json", "pyproject.toml"]
-    page.set_input_files(upload, [str(tmp_path / n) for n in [*names, "minutes.docx"]])
+    page.set_input_files(upload, [str(tmp_path / n) for n in [*names, "minutes.odt"]])
     page.click("text=Ingest files")
     page.wait_for_selector("#rag-report .rag-ingest-new")
     report = page.inner_text("#rag-report")
     assert "metadata for 2 file(s)" in report
     # files of other types are reported in the summary, not refused with a red error
     assert "notes.json: only" in report and "pyproject.toml: only" in report
-    assert "minutes.docx" in report
+    assert "minutes.odt: only" in report
     assert page.get_by_text("Invalid file type").count() == 0
     page.wait_for_selector("text=2 new, 3 skipped: ask about them now.")
     meta = {s.source: s for s in services.store.statements()}

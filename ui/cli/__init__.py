@@ -7,7 +7,7 @@ a few commands and imports what they need only when they run (``rag ask`` stays 
 
 from __future__ import annotations
 
-from ui.cli import questions, serve, statements
+from ui.cli import questions, repair, serve, statements
 from ui.cli.app import EXIT_ERROR, EXIT_SKIPPED, app, config_error, quiet_libraries
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "main",
     "questions",
     "quiet_libraries",
+    "repair",
     "serve",
     "statements",
 ]

@@ -19,11 +19,19 @@ def ui(
     ingest_bundled: Annotated[
         bool, typer.Option("--ingest/--no-ingest", help="Ingest the bundled statements if empty.")
     ] = True,
+    mcp: Annotated[
+        bool | None,
+        typer.Option(
+            "--mcp/--no-mcp",
+            help="Also serve the MCP tools at /mcp on the same port (default: RAG_MCP).",
+        ),
+    ] = None,
 ) -> None:
     """Start the chat UI (Gradio) on http://HOST:PORT."""
     from ui.web.app import launch
 
     settings = settings_or_fail()
+    with_mcp = settings.mcp if mcp is None else mcp
     with edge():
         launch(
             settings,
@@ -31,6 +39,10 @@ def ui(
             port=port,
             no_auth=no_auth,
             ingest_if_empty=ingest_bundled,
-            on_ready=lambda url: typer.echo(f"Statements Q&A is running on {url} (Ctrl+C stops)"),
+            mcp=mcp,
+            on_ready=lambda url: typer.echo(
+                f"Statements Q&A is running on {url} (Ctrl+C stops)"
+                + (f"; MCP tools at {url.rstrip('/')}/mcp" if with_mcp else "")
+            ),
             say=typer.echo,
         )

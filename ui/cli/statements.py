@@ -1,4 +1,4 @@
-"""Commands over the stored statements: ``ingest``, ``sources``, ``show``."""
+"""Commands over the stored statements: ``ingest``, ``sources``, ``show``, ``remove``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from rag.errors import StatementNotFoundError
+from rag.errors import RagError, StatementNotFoundError
 from rag.models import StatementMeta
 from ui.cli.app import (
     EXIT_SKIPPED,
@@ -25,9 +25,16 @@ from ui.cli.app import (
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Argument(
-            help="Files or folders (.txt .md .html .pdf). Default: the bundled statements."
+            help="Files, folders (.txt .md .html .pdf .docx) or web page URLs (https://…). "
+            "Default: the bundled statements."
+        ),
+    ] = None,
+    urls: Annotated[
+        Path | None,
+        typer.Option(
+            "--urls", help="A file with one URL per line ('#' starts a comment; '-': stdin)."
         ),
     ] = None,
     organization: Annotated[str | None, typer.Option(help="Organization for these files.")] = None,
@@ -44,11 +51,16 @@ def ingest(
 
     from ingest.metadata import check_date
     from ingest.pipeline import Ingestor, ingest_lock
+    from ingest.urls import read_url_list
+    from ingest.web import WebReader, is_url
     from rag.service import build_services
 
     settings = settings_or_fail()
-    with edge():  # an invalid --date is refused before anything runs
+    with edge():  # an invalid --date or an unreadable --urls file is refused first
         date = check_date(date)
+        targets: list[Path | str] = [p if is_url(p) else Path(p) for p in paths or []]
+        if urls is not None:
+            targets += read_url_list(sys.stdin if str(urls) == "-" else urls)
     overrides = StatementMeta(
         organization=organization, author=author, date=date, title=title, source=source
     )
@@ -56,7 +68,8 @@ def ingest(
     # Chroma database at once would collide inside SQLite instead of on the lock.
     with edge(), ingest_lock(settings, wait):
         services = build_services(settings)
-        ingestor = Ingestor(settings, services.store, services.embedder)
+        web = WebReader(settings, report=lambda line: say(line, err=True))
+        ingestor = Ingestor(settings, services.store, services.embedder, web=web)
         show_bar = sys.stderr.isatty() and not as_json
         with Progress(transient=True, disable=not show_bar) as bar:
             task = bar.add_task("ingesting", total=None)
@@ -64,9 +77,15 @@ def ingest(
             def progress(done: int, total: int, path: Path) -> None:
                 bar.update(task, completed=done, total=total, description=path.name[:40])
 
-            report = ingestor.run(
-                paths or None, overrides, prune=prune, progress=progress, locked=True
-            )
+            try:
+                report = ingestor.run(
+                    targets or None, overrides, prune=prune, progress=progress, locked=True
+                )
+            except RagError:  # a full disk, say: what was committed first, then why
+                if not as_json:
+                    for outcome in ingestor.last_report.committed:
+                        say(f"{outcome.status:9} {outcome.statement_id} (committed)")
+                raise
     if as_json:
         print_json(
             {
@@ -81,7 +100,10 @@ def ingest(
             if outcome.status == "skipped":
                 say(f"skipped {outcome.path}: {outcome.reason}", err=True)
             else:
-                say(f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages)")
+                more = f"; {outcome.reason}" if outcome.reason else ""  # a copy: of which
+                say(
+                    f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages{more})"
+                )
         counts = ", ".join(f"{v} {k}" for k, v in report.summary().items())
         say(f"{counts} in {report.seconds:.1f}s")
     if report.skipped:
@@ -151,3 +173,61 @@ def show(
     say(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
     say(f"source: {statement.source}\n")
     say(statement.text or "")
+
+
+@app.command()
+def remove(
+    statement_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Ids of the statements to remove (`rag sources` lists them)."),
+    ] = None,
+    missing: Annotated[
+        bool, typer.Option("--missing", help="Also every statement whose file is gone.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Remove without asking.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only list what would be removed.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running ingest.")] = 0.0,
+) -> None:
+    """Remove statements from the store (an upload's copy too), after a confirmation."""
+    from ingest.metadata import safe_name
+    from ingest.pipeline import ingest_lock
+    from ingest.remove import missing_statements, remove_statements
+    from rag.store.chroma import ChromaStore
+
+    settings = settings_or_fail()
+    if not statement_ids and not missing:
+        raise fail("name the statements to remove, or pass --missing")
+    with edge():
+        store = ChromaStore.from_settings(settings)
+        stored = {s.statement_id: s for s in store.statements()}
+        unknown = [sid for sid in statement_ids or [] if sid not in stored]
+        if unknown:
+            raise fail(UNKNOWN_STATEMENT.format(", ".join(safe_name(u) for u in unknown)))
+        chosen = {sid: stored[sid] for sid in statement_ids or []}
+        if missing:
+            chosen.update((s.statement_id, s) for s in missing_statements(store, settings.home))
+    if not chosen:
+        say("Nothing to remove: every statement's file is there.")
+        return
+    for s in chosen.values():
+        say(safe_name(f"{s.statement_id}  {s.label}  {s.path or ''}".rstrip()))
+    if dry_run:
+        say(f"{len(chosen)} statement(s) would be removed (dry run: nothing changed)")
+        return
+    if not yes and not _confirmed(f"Remove these {len(chosen)} statement(s)?"):
+        raise fail("nothing removed (answer y, or pass --yes)")
+    with edge(), ingest_lock(settings, wait):
+        removed = remove_statements(settings, store, list(chosen))
+    say(f"removed {len(removed)} statement(s)")
+
+
+def _confirmed(question: str) -> bool:
+    """Ask on the terminal; no answer (end of input) is no."""
+    import click
+
+    try:
+        return typer.confirm(question, default=False, err=True)
+    except click.exceptions.Abort:
+        return False

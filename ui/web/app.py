@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -44,22 +45,32 @@ def serve(
     port: int = 7860,
     no_auth: bool = False,
     quiet: bool = True,
+    mcp: Services | None = None,
 ) -> str:
     """Queue and start ``demo`` in the background; returns its local URL.
+
+    ``mcp``: also serve the MCP tools over these services at ``/mcp`` (same login).
 
     ``quiet`` (the default) keeps Gradio from printing its banner, whose "set
     share=True" hint contradicts this app's rule of never making a public link.
     """
     pairs = auth_for(settings, host, no_auth)
+    throttle = LoginThrottle(pairs) if pairs else None
+    # the login check counts failures per client address too
+    app_kwargs: dict[str, Any] = {"middleware": [Middleware(ClientAddressMiddleware)]}
+    if mcp is not None:
+        from ui.mcp_server.http import mcp_lifespan
+        from ui.mcp_server.tools import build_mcp
+
+        app_kwargs["lifespan"] = mcp_lifespan(build_mcp(mcp), throttle, host)
     demo.queue(default_concurrency_limit=settings.ui_concurrency)
     try:
         _, url, _ = demo.launch(
+            app_kwargs=app_kwargs,
             server_name=host,
             server_port=port,
             share=False,
-            auth=LoginThrottle(pairs) if pairs else None,
-            # the login check counts failures per client address too
-            app_kwargs={"middleware": [Middleware(ClientAddressMiddleware)]},
+            auth=throttle,
             # a ceiling against filling the disk; a file over RAG_MAX_UPLOAD_MB but under
             # it is reported as skipped in the upload's summary instead of failing it all
             max_file_size=int(UPLOAD_CEILING * settings.max_upload_mb * 1024 * 1024),
@@ -132,15 +143,18 @@ def launch(
     no_auth: bool = False,
     ingest_if_empty: bool = True,
     on_ready: Callable[[str], None] | None = None,
+    mcp: bool | None = None,
     say: Callable[[str], None] | None = None,
 ) -> None:
     """Start the UI and block until interrupted (``rag ui``); ``on_ready(url)`` is called
-    once it listens (the CLI prints the address), ``say`` with what a first run waits for."""
+    once it listens (the CLI prints the address), ``say`` with what a first run waits for.
+    ``mcp``: serve the MCP tools at ``/mcp`` (default: ``settings.mcp``)."""
     auth_for(settings, host, no_auth)  # fail before the slow parts
     services = build_services(settings)
     prepare(services, ingest_if_empty, say)
     demo = build_app(services, settings)
-    url = serve(demo, settings, host, port, no_auth)
+    with_mcp = settings.mcp if mcp is None else mcp
+    url = serve(demo, settings, host, port, no_auth, mcp=services if with_mcp else None)
     logger.info("Statements Q&A is running on %s", url)
     if on_ready is not None:
         on_ready(url)

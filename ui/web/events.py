@@ -27,6 +27,7 @@ from ui.web.examples import Examples
 from ui.web.filters import ChipHandlers
 from ui.web.history import ConversationHandlers
 from ui.web.ratings import RatingHandlers
+from ui.web.removal import DeleteHandlers
 from ui.web.sources import SourceHandlers
 
 ANSWER_GROUP = "answer"
@@ -98,6 +99,7 @@ def wire(p: Page) -> None:
     conv = ConversationHandlers(h.conversations)
     chips = ChipHandlers(src)
     examples = Examples(p.services)
+    removal = DeleteHandlers(p.services, p.settings, src)
     answers = gr.State([])
     conversation = gr.State("")
     edit_turn = gr.State(None)
@@ -186,7 +188,7 @@ def wire(p: Page) -> None:
     tab.cards.click(src.open_card, outputs=[ask.viewer, p.tabs], **private)
     choices = [ask.statements, ask.organization]
     delete = tab.delete.click(
-        src.delete,
+        removal.delete,
         [tab.remove, p.confirmed],
         [tab.report, tab.table, *choices, tab.remove],
         js=DELETE_STATEMENTS_JS,
@@ -211,6 +213,19 @@ def wire(p: Page) -> None:
         **private,
     )
 
+    fetched = tab.fetch.click(
+        src.add_urls,
+        inputs=[tab.urls, *tab.meta],
+        outputs=[tab.report, tab.table, *choices, tab.urls],
+        api_name="ingest_urls",
+        concurrency_limit=1,
+        concurrency_id="ingest",
+    ).then(
+        src.refresh_choices,
+        outputs=[ask.author, tab.organization, tab.author, tab.remove],
+        **private,
+    )
+
     p.api_trigger.click(
         api.chat_api,
         inputs=[p.api_question, *fields[:-1], ask.compare, ask.use_llm, answers],
@@ -227,10 +242,10 @@ def wire(p: Page) -> None:
     )
     page_load = [ask.viewer, ask.statements, ask.organization, tab.table]
     demo_load = gr.on([p.load_trigger], src.on_load, outputs=page_load, **private)
-    gr.on([p.load_trigger], src.controls, outputs=[tab.deleter, tab.uploader], **private)
+    gr.on([p.load_trigger], removal.controls, outputs=[tab.deleter, tab.uploader], **private)
     demo_load.then(src.refresh_choices, outputs=refreshed, **private)
     # the example questions follow what is in the store
-    for changed in (demo_load, delete, upload):
+    for changed in (demo_load, delete, upload, fetched):
         changed.then(examples.update, outputs=[ask.examples.dataset], **private)
     gr.on(
         [p.load_trigger],

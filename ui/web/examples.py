@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from ingest import paths as stored_paths
 from ingest.pipeline import BUNDLED_CORPUS
 from rag.models import Statement
 from rag.sentences import STOPWORDS, content_terms
@@ -35,11 +36,12 @@ TEXT_CHARS = 20_000  # of each
 _WORD = re.compile(r"[A-Za-z][a-z]{4,}")  # a lower-case word of 5+ letters (no names)
 
 
-def _bundled(statement: Statement) -> bool:
-    if not statement.path:
+def _bundled(statement: Statement, home: Path) -> bool:
+    if not statement.path or stored_paths.is_web(statement.path):
         return False
     try:
-        return Path(statement.path).resolve().is_relative_to(BUNDLED_CORPUS.resolve())
+        path = stored_paths.local_path(statement.path, home)
+        return path.resolve().is_relative_to(BUNDLED_CORPUS.resolve())
     except (OSError, ValueError):
         return False
 
@@ -72,7 +74,8 @@ class Examples:
         if self._made and self._made[0] == snapshot.fingerprint:
             return self._made[1]
         statements = list(snapshot.statements.values())
-        own = [s for s in statements if not _bundled(s)]
+        home = self.services.settings.home
+        own = [s for s in statements if not _bundled(s, home)]
         made = self._from(snapshot, own) if own else []
         if len(own) < len(statements):  # the bundled statements are there too
             made += BUNDLED_EXAMPLES[: MAX_EXAMPLES - len(made)]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from rag.models import Answer, Citation, QuoteGroup, StatementRef
 from ui.render import view
+from ui.web.grouped import grouped_html
 from ui.web.markup import (
     Paragraph,
     context_window,
@@ -169,6 +170,8 @@ def answer_message(answer: Answer) -> str:
         kind = "rag-answer rag-abstain"
     elif answer.generated:
         body, kind = _generated(answer), "rag-answer rag-generated-answer"
+    elif (speakers := grouped_html(answer)) is not None:
+        body, kind = speakers, f"rag-answer rag-{answer.mode}"
     elif view.is_comparison(answer):
         body, kind = _compare(answer), "rag-answer rag-compare"
     else:

@@ -12,6 +12,8 @@ Endpoints usable with ``gradio_client`` (besides the page itself):
   history; returns the same object plus ``resolved_question``. (The page's own chat is
   saved as a conversation; the API's is not.)
 - ``/upload`` (files, organization, author, date, title) ingests statement files.
+- ``/ingest_urls`` (urls: one per line, organization, author, date, title) fetches web
+  pages and ingests their main text, like ``rag ingest URL``.
 
 Nothing about the statements or the conversations is placed in the page's initial config
 (choices, table, list): the load event fills them, so a login page reveals nothing.
@@ -219,6 +221,8 @@ class _SourcesTab:
     meta: list[gr.Textbox]
     ingest: gr.Button
     report: gr.HTML
+    urls: gr.Textbox
+    fetch: gr.Button
 
 
 def _sources_tab(settings: Settings) -> _SourcesTab:
@@ -270,6 +274,15 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
                 gr.Textbox("", label="Title"),
             ]
         ingest_btn = gr.Button("Ingest files", variant="primary")
+        urls = gr.Textbox(
+            "",
+            lines=2,
+            max_lines=12,
+            label="Or web pages: one URL per line (main text only; the metadata above applies)",
+            placeholder="https://example.org/news/statement-on-housing",
+            elem_id="rag-urls",
+        )
+        fetch = gr.Button("Fetch and ingest pages", elem_id="rag-fetch")
     report = gr.HTML(label="report", elem_id="rag-report")
     return _SourcesTab(
         table,
@@ -285,6 +298,8 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
         meta,
         ingest_btn,
         report,
+        urls,
+        fetch,
     )
 
 

@@ -8,41 +8,24 @@ page's config: with ``RAG_UI_AUTH`` on, Gradio serves that config to the login p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from ingest.web import domain
 from rag.errors import RagError, StatementNotFoundError
-from rag.models import Citation, Statement
+from rag.models import Citation
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
 from ui.web.auth import may_change
 from ui.web.toasts import for_web, info, unknown_statement, warn
 from ui.web.uploads import ingest_with_progress, summary, upload_meta
+from ui.web.weblinks import fetch_with_progress
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
-CONFIRMED = "yes"  # what the page's confirm() sends when the user agrees
 NOT_ALLOWED = "Only the administrators (RAG_UI_ADMINS) can add or delete statements."
-
-
-def remove_statements(
-    services: Services, statement_ids: Sequence[str]
-) -> tuple[list[Statement], list[str]]:
-    """Remove these statements from the store: (the removed ``Statement`` records, the
-    ids that were not there)."""
-    removed, missing = [], []
-    for sid in statement_ids:  # one library call for several is on its way: switch here
-        try:
-            statement = services.store.statement(sid)
-            services.store.delete_statement(sid)
-        except StatementNotFoundError:
-            missing.append(sid)
-            continue
-        removed.append(statement)
-    return removed, missing
 
 
 class SourceHandlers:
@@ -116,7 +99,7 @@ class SourceHandlers:
                 s.author or "",
                 s.date or "",
                 s.title or "",
-                s.source,
+                domain(s.source) or s.source,  # a web page: its site
                 s.passages,
             ]
             for s in sorted(self.services.store.statements(), key=lambda s: s.statement_id)
@@ -143,64 +126,6 @@ class SourceHandlers:
         if not row or not row[0]:
             return gr.skip(), gr.skip()
         return self.viewer(str(row[0])), gr.Tabs(selected="ask")
-
-    def delete(
-        self,
-        statement_ids: Sequence[str] | str | None,
-        confirmed: str | None = CONFIRMED,
-        request: gr.Request | None = None,
-    ) -> tuple[Any, ...]:
-        """Remove the chosen statements (after one confirmation) from the store, the
-        keyword index and the choices, with their uploaded copies (so a later ingest of
-        the uploads does not bring them back).
-
-        Returns (report, table, statement choices, organization choices, the selection
-        to delete)."""
-        unchanged = gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if confirmed != CONFIRMED:  # the confirmation was declined
-            return unchanged
-        if not may_change(self.settings, getattr(request, "username", None)):
-            warn(NOT_ALLOWED)
-            return unchanged
-        chosen = [statement_ids] if isinstance(statement_ids, str) else statement_ids or []
-        ids = list(dict.fromkeys(s.strip() for s in chosen if s and s.strip()))
-        if not ids:
-            warn("Choose the statements to delete first.")
-            return unchanged
-        lines: list[tuple[str, str]] = []
-        try:
-            removed, missing = remove_statements(self.services, ids)
-        except RagError as exc:
-            warn(for_web(exc))
-            return unchanged
-        finally:
-            self.services.catalog.invalidate()
-        for sid in missing:
-            warn(unknown_statement(sid))
-            lines.append(("error", unknown_statement(sid)))
-        for statement in removed:
-            self._remove_upload(statement.path)
-            lines.append(("deleted", f"{statement.source} → {statement.statement_id} deleted"))
-        if removed:
-            info(f"Deleted {len(removed)} statement(s).")
-        statements, orgs = self.choices()
-        report = html.ingest_report(lines)
-        rows = self.sources_rows()
-        chosen = gr.update(choices=statements, value=[])
-        return report, rows, gr.update(choices=statements), gr.update(choices=orgs), chosen
-
-    def controls(self, request: gr.Request) -> tuple[Any, Any]:
-        """(delete row, upload form): shown only to those who may use them."""
-        allowed = may_change(self.settings, getattr(request, "username", None))
-        return gr.update(visible=allowed), gr.update(visible=allowed)
-
-    def _remove_upload(self, path: str | None) -> None:
-        if not path:
-            return
-        uploads = self.settings.uploads_dir.resolve()
-        file = Path(path).resolve()
-        if file.parent == uploads and file.is_file():
-            file.unlink(missing_ok=True)
 
     # -- viewer -----------------------------------------------------------------
 
@@ -255,18 +180,59 @@ class SourceHandlers:
         Returns (report, sources table, statement choices, organization choices, files).
         """
         if not may_change(self.settings, getattr(request, "username", None)):
-            warn(NOT_ALLOWED)
-            report = html.ingest_report([("error", NOT_ALLOWED)])
-            return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return self._refused()
         meta = upload_meta(organization, author, date, title)
         try:
             lines = ingest_with_progress(self.settings, self.services, files or [], meta, progress)
         except RagError as exc:
-            warn(for_web(exc))
-            report = html.ingest_report([("error", for_web(exc))])
-            return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        finally:
-            self.services.catalog.invalidate()
+            return self._ingested(None, exc)
+        return self._ingested(lines)
+
+    def add_urls(
+        self,
+        urls: str | None,
+        organization: str | None,
+        author: str | None,
+        date: str | None,
+        title: str | None,
+        progress: gr.Progress = gr.Progress(),  # Gradio injects the progress tracker
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """Fetch and ingest web pages (one URL per line), like ``rag ingest URL``.
+
+        Returns (report, sources table, statement choices, organization choices, URL box).
+        """
+        if not may_change(self.settings, getattr(request, "username", None)):
+            return self._refused()
+        meta = upload_meta(organization, author, date, title)
+        try:
+            lines = fetch_with_progress(self.settings, self.services, urls or "", meta, progress)
+        except RagError as exc:
+            return self._ingested(None, exc)
+        return self._ingested(lines, clear="")
+
+    @staticmethod
+    def _refused() -> tuple[Any, ...]:
+        warn(NOT_ALLOWED)
+        report = html.ingest_report([("error", NOT_ALLOWED)])
+        return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
+
+    def _ingested(
+        self, lines: list[tuple[str, str]] | None, exc: RagError | None = None, clear: Any = None
+    ) -> tuple[Any, ...]:
+        """The report of an ingest (or its error), the refreshed table and choices; the
+        form's input becomes ``clear``."""
+        self.services.catalog.invalidate()
+        if exc is not None or lines is None:
+            message = for_web(exc) if exc is not None else "Nothing was ingested."
+            warn(message)
+            return (
+                html.ingest_report([("error", message)]),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+                gr.skip(),
+            )
         counts = summary(lines)
         if any(status in ("new", "updated", "unchanged") for status, _ in lines):
             info(f"{counts}: ask about them now.")
@@ -278,5 +244,5 @@ class SourceHandlers:
             self.sources_rows(),
             gr.update(choices=statements),
             gr.update(choices=orgs),
-            None,
+            clear,
         )

@@ -3,13 +3,13 @@
 Several files uploaded at once can each carry their own metadata: in their front matter
 (read by ingest), or in a ``statements.json`` uploaded with them (an object keyed by
 file name, e.g. ``{"a.txt": {"organization": "…", "date": "2020-01-03"}}``). The sidecar
-is merged into the uploads folder's own ``statements.json``, which ingest reads; the
-form's fields, when filled, still apply to every file.
+is checked like the CLI's (``ingest.uploads.merge_sidecar``) and merged into the uploads
+folder's own ``statements.json``, which ingest reads; the form's fields, when filled,
+still apply to every file.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from ingest.metadata import SIDECAR
-from ingest.uploads import UPLOAD_TYPES, ingest_uploads, upload_name
+from ingest import paths as stored_paths
+from ingest.metadata import SIDECAR, remove_from_sidecar
+from ingest.uploads import UPLOAD_TYPES, ingest_uploads, merge_sidecar
 from rag.models import StatementMeta
 from rag.service import Services
 from rag.settings import Settings
@@ -35,40 +36,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_FIELDS = tuple(StatementMeta.model_fields)
 _COUNTED = ("new", "updated", "unchanged", "skipped")
 LOCK_WAIT = 30.0  # seconds an upload waits for another ingest to finish
-
-
-def merge_sidecar(settings: Settings, sidecar: Path) -> tuple[str, str]:
-    """Merge an uploaded ``statements.json`` into the uploads folder's; ``(status, note)``.
-
-    Its keys become the names the files are saved under; unknown fields are dropped."""
-    try:
-        data = json.loads(Path(sidecar).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return "error", f"{SIDECAR}: not valid JSON ({str(exc).splitlines()[0]})"
-    if not isinstance(data, dict):
-        return "error", f"{SIDECAR}: expected an object keyed by file name"
-    entries = {
-        upload_name(str(name)): {k: str(v) for k, v in meta.items() if k in _FIELDS and v}
-        for name, meta in data.items()
-        if isinstance(meta, dict)
-    }
-    target = settings.uploads_dir / SIDECAR
-    merged: dict[str, dict[str, str]] = {}
-    try:
-        if target.is_file():
-            old = json.loads(target.read_text(encoding="utf-8"))
-            merged = old if isinstance(old, dict) else {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        merged = {}  # a damaged sidecar of earlier uploads is replaced
-    merged.update(entries)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".tmp")
-    temporary.write_text(json.dumps(merged, ensure_ascii=False, indent=2), encoding="utf-8")
-    temporary.replace(target)
-    return "metadata", f"{SIDECAR}: metadata for {len(entries)} file(s)"
 
 
 def split_sidecar(files: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -106,20 +75,23 @@ def statement_files(settings: Settings) -> set[Path]:
 
 def discard_unused(settings: Settings, store: ChromaStore, before: set[Path]) -> list[Path]:
     """Remove the copies this upload added that no statement uses (skipped, failed, or the
-    same text as a statement already there), so the uploads folder keeps only what is
-    ingested. Returns what was removed."""
+    same text as a statement already there), with their metadata in the uploads folder's
+    ``statements.json``, so the folder keeps only what is ingested. Returns what was
+    removed."""
     added = statement_files(settings) - before
     if not added:
         return []
-    used = set()
-    for statement in store.statements():
-        if statement.path:
-            path = Path(statement.path)
-            used.add((path if path.is_absolute() else settings.home / path).resolve())
+    used = {
+        stored_paths.local_path(s.path, settings.home).resolve()
+        for s in store.statements()
+        if s.path and not stored_paths.is_web(s.path)
+    }
     removed = [p for p in sorted(added) if p.resolve() not in used]
     for path in removed:
         path.unlink(missing_ok=True)
         logger.info("removed the unused upload %s", path.name)
+    if removed:
+        remove_from_sidecar(settings.uploads_dir, [p.name for p in removed])
     return removed
 
 

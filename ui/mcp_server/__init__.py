@@ -1,0 +1,1 @@
+"""The MCP face: the product's answers as tools for assistants (``rag ui --mcp``)."""
