@@ -5,35 +5,44 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 # torch is pinned to the CPU build (an unpinned torch pulls several GB of CUDA packages).
-# pip prints what it collects, so a first install (several minutes) shows its progress.
-PIP    := $(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -c constraints.txt
+# pip says nothing but errors (-qq); each step prints one line of its own instead.
+PIP    := $(BIN)/python -m pip install -qq --disable-pip-version-check --progress-bar off -c constraints.txt
 LINTED := rag ingest ui tests evals benchmarks
 
-.PHONY: run test install install-test chromium lint lint-only bench evals clean
+.PHONY: run test install install-test install-llm chromium lint lint-only bench evals clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@echo "Creating $(VENV)…"
+	@$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.torch: $(BIN)/python constraints.txt
-	@echo "Installing PyTorch 2.13.0 (CPU build) into $(VENV)…"
-	$(PIP) torch==2.13.0
+	@echo "Installing PyTorch 2.13.0 (CPU build) into $(VENV) (a few minutes)…"
+	@$(PIP) torch==2.13.0
 	@touch $@
 
 # Installed again only when pyproject.toml or constraints.txt change (the stamps), so a
 # second `make run` starts the app in seconds.
 $(VENV)/.installed: $(VENV)/.torch pyproject.toml constraints.txt
 	@echo "Installing Statements Q&A and its dependencies into $(VENV)…"
-	$(PIP) -e .
+	@$(PIP) -e .
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.torch pyproject.toml constraints.txt
 	@echo "Installing Statements Q&A with its test and lint tools into $(VENV)…"
-	$(PIP) -e ".[dev]"
+	@$(PIP) -e ".[dev]"
 	@touch $@ $(VENV)/.installed
+
+# the optional LLM answers' packages, only when asked: `make run LLM=1` (or `make install-llm`)
+$(VENV)/.installed-llm: $(VENV)/.installed
+	@echo "Installing the LLM extra (langchain, langchain-openai) into $(VENV)…"
+	@$(PIP) -e ".[llm]"
+	@touch $@
 
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-dev
+
+install-llm: $(VENV)/.installed-llm
 
 # Headless Chromium from Debian for the browser tests (Playwright's own download is not used).
 chromium:
@@ -41,8 +50,8 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-run: install
-	$(BIN)/rag ui --host $(HOST) --port $(PORT)
+run: install $(if $(LLM),install-llm)
+	@$(BIN)/rag ui --host $(HOST) --port $(PORT)
 
 test: install-test chromium
 	$(MAKE) --no-print-directory lint-only

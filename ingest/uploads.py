@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.metadata import (
     SIDECAR,
     SidecarError,
@@ -30,7 +31,7 @@ from rag.store.chroma import ChromaStore
 
 logger = logging.getLogger(__name__)
 
-UPLOAD_TYPES = (".txt", ".md", ".html", ".pdf", ".docx")
+UPLOAD_TYPES = tuple(sorted(SUPPORTED_SUFFIXES))  # what ingest reads, from one place
 Progress = Callable[[int, int, Path], None]
 
 

@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="`user:password`, or a path to a file with one such line per user. "
         "Required when the UI listens on a non-loopback address.",
     )
+    ui_admins: str | None = Field(
+        default=None,
+        description="Comma-separated user names (of `ui_auth`) who may upload and delete "
+        "statements in the UI. Unset: every user may; set: only these (the controls are "
+        "hidden from the others, and their requests refused).",
+    )
     ui_concurrency: int = Field(
         default=4, ge=1, description="Questions the UI answers at the same time."
     )

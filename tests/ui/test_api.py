@@ -23,6 +23,7 @@ SWP = "004_82099dca89624f38"
 
 
 PREPARE_LOGS: list[logging.LogRecord] = []
+PREPARE_SAID: list[str] = []
 
 
 class _Records(logging.Handler):
@@ -52,7 +53,8 @@ def app(
     logger.addHandler(logs)
     logger.setLevel(logging.DEBUG)
     try:
-        prepare(services, ingest_if_empty=True)  # what `rag ui` does: the bundled statements
+        # what `rag ui` does: the bundled statements
+        prepare(services, ingest_if_empty=True, say=PREPARE_SAID.append)
     finally:
         logger.removeHandler(logs)
         logger.setLevel(level)
@@ -169,6 +171,18 @@ def test_question_errors_are_one_line(client: Client) -> None:
         client.predict("why " * 1000, api_name="/ask")
 
 
+def test_inputs_of_the_wrong_type_are_one_clear_error(client: Client) -> None:
+    """A date given as a number, or one id instead of a list, is a one-line error naming
+    the field (it was an AttributeError)."""
+    with pytest.raises(AppError, match=r"Invalid since: expected text, got int"):
+        client.predict("What is the Quds Force?", since=2019, api_name="/ask")
+    with pytest.raises(AppError, match=r"Invalid statement_ids: expected a list"):
+        client.predict("What is the Quds Force?", statement_ids=SEP, api_name="/ask")
+    with pytest.raises(AppError, match=r"Invalid until"):
+        client.predict("What is the Quds Force?", until=["2020"], api_name="/ask")
+    assert client.predict("What is the Quds Force?", since="2019", api_name="/ask")["citations"]
+
+
 def test_upload_then_ask(app: tuple[Services, str], client: Client, tmp_path: Path) -> None:
     services, _ = app
     upload = tmp_path / "Compost statement (draft).txt"
@@ -203,19 +217,33 @@ def test_upload_then_ask(app: tuple[Services, str], client: Client, tmp_path: Pa
     assert only["citations"]
 
 
-def test_upload_rejects_other_types(
+def test_upload_reports_other_types_and_big_files_as_skipped(
     app: tuple[Services, str], client: Client, tmp_path: Path
 ) -> None:
+    """One file of another type, or over RAG_MAX_UPLOAD_MB, is a skipped line in the
+    report; the rest of the upload is ingested (it used to fail the whole call)."""
+    uploads = app[0].settings.uploads_dir
     bad = tmp_path / "data.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(AppError):
-        client.predict([handle_file(str(bad))], "", "", "", "", api_name="/upload")
-    assert not (app[0].settings.uploads_dir / "data.csv").exists()
+    docx = tmp_path / "minutes.docx"
+    docx.write_bytes(b"PK not a statement")
+    big = tmp_path / "huge.txt"
+    big.write_text("word " * int(app[0].settings.max_upload_mb * 1024 * 1024 / 5 + 100))
+    kept = tmp_path / "kept.txt"
+    kept.write_text("The harbour board demands a ferry to the lighthouse.\n", encoding="utf-8")
+    report, *_ = client.predict(
+        [handle_file(str(p)) for p in (bad, docx, big, kept)], "", "", "", "", api_name="/upload"
+    )
+    assert "data.csv: only" in report and "rag-ingest-skipped" in report
+    assert "huge.txt: larger than" in report
+    assert "rag-ingest-new" in report and "kept" in report
+    assert not (uploads / "data.csv").exists() and not (uploads / "huge.txt").exists()
+    assert (uploads / "kept.txt").is_file()
     good = tmp_path / "fine.txt"
     good.write_text("A fine statement about bicycle lanes.\n", encoding="utf-8")
     report, *_ = client.predict([handle_file(str(good))], "", "", "someday", "", api_name="/upload")
     assert "Not a date" in report and "rag-ingest-error" in report
-    assert not (app[0].settings.uploads_dir / "fine.txt").exists()
+    assert not (uploads / "fine.txt").exists()
 
 
 def test_first_run_ingest_is_logged_as_info(app: tuple[Services, str]) -> None:
@@ -223,3 +251,6 @@ def test_first_run_ingest_is_logged_as_info(app: tuple[Services, str]) -> None:
     messages = [(r.levelno, r.getMessage()) for r in PREPARE_LOGS]
     assert any("ingesting the bundled statements" in m for _, m in messages), messages
     assert all(level < logging.WARNING for level, _ in messages), messages
+    # what `rag ui` prints meanwhile (it printed nothing during the first run's ingest)
+    assert PREPARE_SAID[0] == "Loading the 2 bundled statements…"
+    assert PREPARE_SAID[1].startswith("Loaded them in ")

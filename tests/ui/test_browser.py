@@ -210,6 +210,10 @@ def test_example_question_and_abstention(page: Any, app: tuple[Services, str]) -
     # then syncs their values, which can wipe text typed in the same instant.
     page.click("text=Filters")
     page.get_by_label("Since").wait_for()
+    # the first example is about the user's own statement (the zebra crossings), by name;
+    # the bundled statements' examples fill the rest
+    page.wait_for_selector("button:has-text('What does Crossings Committee')")
+    assert page.locator("button:has-text('What does Crossings Committee') img").count() == 0
     page.click("button:has-text('What is the Quds Force?')")
     page.wait_for_selector(ANSWERED)
     assert page.locator("#rag-citations-panel .rag-card-cite").count() >= 1
@@ -325,3 +329,54 @@ def test_filters_are_filled_on_load_and_messages_are_labelled_as_text(
         ".map((e) => e.getAttribute('aria-label'))"
     )
     assert labels and not [label for label in labels if "<" in label and "class=" in label]
+
+
+def _axe_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            for node in violation["nodes"]:
+                problems.append(
+                    f"{violation['id']}: {node['target']} {node['html'][:120]} "
+                    f"{node['failureSummary']}"
+                )
+    return problems
+
+
+def test_accessibility(page: Any, app: tuple[Services, str], artifacts: Path) -> None:
+    """axe-core finds no serious or critical violation on the Ask tab (with an answer and
+    its citations) or the Sources tab; the page has one <h1>; Tab reaches the question box
+    before the saved conversations."""
+    pytest.importorskip("axe_playwright_python")
+    _open(page, app[1])
+    _ask(page, "What is the capital of France?")  # an abstention, with nearest passages
+    _ask(page, "What is the Quds Force?")
+    page.click("#rag-citations-panel .rag-card-cite")
+    page.wait_for_selector("#rag-viewer mark.rag-cited")
+    problems = _axe_problems(page)
+    page.click("button[role='tab']:has-text('Sources')")
+    page.wait_for_function(
+        "() => document.querySelector('#rag-sources').innerText.includes('zebra-crossings')"
+    )
+    problems += _axe_problems(page)
+    (artifacts / "axe.txt").write_text("\n".join(problems) + "\n", encoding="utf-8")
+    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems[:40])
+    assert page.locator("h1").count() == 1
+    page.click("button[role='tab']:has-text('Ask')")
+    assert page.get_by_role("textbox", name="Question").count() == 1
+    # Tab follows the document's order (no positive tabindex on the page)
+    order = page.evaluate(
+        """() => { const all = [...document.querySelectorAll(
+                     'a[href], button, input, textarea, select, [tabindex]')]
+                   .filter((e) => e.tabIndex >= 0 && !e.disabled);
+                   return {positive: all.filter((e) => e.tabIndex > 0).length,
+                           question: all.findIndex((e) => e.closest('#rag-question')),
+                           conversations: all.findIndex((e) => e.closest('#rag-conversations'))};
+                 }"""
+    )
+    assert order["positive"] == 0 and order["question"] >= 0, order
+    assert order["conversations"] > order["question"], order

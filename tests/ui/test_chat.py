@@ -36,6 +36,7 @@ SEP_Q = "What does the SEP demand regarding US troops in Iraq?"
 FOLLOW_UP = "And what about the other statement?"
 SLOW = "slowly"  # questions with this word take ~10 s to start answering
 FAILS = "then fails"  # … and with these words, fail after ~2 s
+LINGERS = "then lingers"  # the answer is complete, but its stream ends ~3 s later
 
 
 def free_port() -> int:
@@ -78,6 +79,8 @@ def _slow(stream: Any) -> Any:
             if FAILS in question:
                 raise RagError("The statements are unavailable right now")
         yield from stream(question, *args, **kwargs)
+        if LINGERS in question:  # the step that ends the answer (and saves it) is slow
+            time.sleep(3)
 
     return slow_stream
 
@@ -149,6 +152,20 @@ def _ask(page: Any, question: str) -> None:
     page.fill("#rag-question textarea", question)
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length > {before}")
+
+
+def log_in(browser: Any, url: str, user: str, password: str) -> tuple[Any, Any]:
+    """A new browser context logged in as ``user``: (context, page)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(url)
+    page.get_by_label("username").fill(user)
+    page.get_by_label("password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.wait_for_selector("#rag-question textarea")
+    page.wait_for_selector("#rag-chips .rag-chips")
+    return context, page
 
 
 def _listed(page: Any) -> list[str]:
@@ -383,16 +400,7 @@ def test_conversations_are_per_user_with_auth(server: Server, browser: Any, tmp_
     url = serve(demo, settings, port=free_port(), quiet=True)
 
     def login(user: str, password: str) -> tuple[Any, Any]:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(30_000)
-        page.goto(url)
-        page.get_by_label("username").fill(user)
-        page.get_by_label("password").fill(password)
-        page.get_by_role("button", name="Login").click()
-        page.wait_for_selector("#rag-question textarea")
-        page.wait_for_selector("#rag-chips .rag-chips")
-        return context, page
+        return log_in(browser, url, user, password)
 
     try:
         context, page = login("alice", "alice-secret-1")
@@ -431,3 +439,87 @@ def test_a_failed_question_never_overwrites_a_new_one(server: Server, page: Any)
     page.wait_for_function(
         "document.querySelector('#rag-question textarea').value.startsWith('Soleimani')"
     )
+
+
+def _saved(server: Server, question: str) -> int:
+    """How many saved turns (in any conversation) hold ``question``."""
+    store = ConversationStore.under(server.services.settings.home)
+    with closing(sqlite3.connect(store.path)) as db:
+        rows = db.execute(
+            "SELECT COUNT(*) FROM turns WHERE json_extract(answer, '$.question') = ?", (question,)
+        ).fetchone()
+    return int(rows[0])
+
+
+def test_stop_at_any_moment_saves_nothing_it_does_not_show(server: Server, page: Any) -> None:
+    """Stop before the answer starts, while it streams, and while it is being completed:
+    no error badge anywhere, nothing saved that the page does not show, and a stopped
+    question back in the box (it used to be saved anyway, or to vanish)."""
+    _open(page, server.url)
+    cases = [  # questions no other test asks: each is counted in the store
+        ("Tell me what the Quds Force is.", "at once"),
+        ("Tell me what the SEP demands.", "at once"),
+        (f"What did the SEP demand, {SLOW}?", "streaming"),
+        (f"Tell me what the Quds Force is, {LINGERS}.", "completing"),
+        (f"Who was Qassem Soleimani, {SLOW}?", "at once"),
+    ]
+    for question, moment in cases:
+        page.fill("#rag-question textarea", "(cleared by New chat)")
+        page.click("text=New chat")  # it empties the box: wait for that before typing
+        page.wait_for_function("document.querySelector('#rag-question textarea').value === ''")
+        page.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length === 0")
+        page.fill("#rag-question textarea", question)
+        if moment == "at once":  # Stop the moment it shows (the answer may be done already)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#rag-stop:visible")
+            page.evaluate("document.querySelector('#rag-stop').click()")
+        else:
+            page.keyboard.press("Enter")
+            if moment == "streaming":
+                page.wait_for_selector("#rag-chat .rag-pending:has-text('Reading')")
+            else:  # the answer's text is shown, its last step has not finished
+                page.wait_for_selector("#rag-chat .rag-streaming")
+            page.click("#rag-stop")
+        page.wait_for_selector("#rag-send:visible")
+        page.wait_for_selector("#rag-chat .rag-pending, #rag-chat .rag-streaming", state="detached")
+        page.wait_for_timeout(3500 if moment == "completing" else 800)  # late updates land
+        shown = page.locator(ANSWERED).count()
+        assert page.get_by_text("Error", exact=True).count() == 0, moment
+        assert page.locator("#rag-chat .rag-pending, #rag-chat .rag-streaming").count() == 0
+        assert _saved(server, question) == shown, (question, moment, shown)
+        if not shown:  # stopped: its question is back in the box
+            assert page.input_value("#rag-question textarea") == question, moment
+    # the stopped runs left nothing behind: the next question is answered and saved
+    page.fill("#rag-question textarea", "")
+    _ask(page, SEP_Q)
+    assert _saved(server, SEP_Q) >= 1
+
+
+def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any) -> None:
+    """Tab A adds a turn; tab B, which opened the conversation before, edits its first
+    question: B is told, its chat is saved as a new conversation, and A's turn stays (it
+    used to be deleted silently)."""
+    first, edited = "What is the Quds Force, in two tabs?", "Who led the Quds Force, in two tabs?"
+    tab_a = context.new_page()
+    _open(tab_a, server.url)
+    _ask(tab_a, first)
+    tab_a.wait_for_selector("#rag-conversations label")
+    tab_b = context.new_page()  # the same browser: the same owner
+    _open(tab_b, server.url)
+    tab_b.click("#rag-conversations label")
+    tab_b.wait_for_function(f"document.querySelectorAll({json.dumps(ANSWERED)}).length === 1")
+    _ask(tab_a, SEP_Q)
+    tab_b.locator("#rag-chat .rag-edit").first.click()
+    tab_b.wait_for_selector("#rag-chips .rag-chip-edit")
+    tab_b.fill("#rag-question textarea", edited)
+    tab_b.keyboard.press("Enter")
+    tab_b.wait_for_selector("text=changed in another tab")
+    store = ConversationStore.under(server.services.settings.home)
+    owner = _owner(tab_a, store)
+    deadline = time.time() + 10
+    while time.time() < deadline and len(store.conversations(owner)) < 2:
+        time.sleep(0.2)
+    saved = {c.title: store.answers(owner, c.id) for c in store.conversations(owner)}
+    assert [a.question for a in saved[first]] == [first, SEP_Q]
+    assert [a.question for a in saved[edited]] == [edited]
+    tab_b.wait_for_function("document.querySelectorAll('#rag-conversations label').length === 2")

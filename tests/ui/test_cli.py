@@ -438,6 +438,40 @@ def test_ingest_refuses_an_invalid_date_before_anything_runs(tmp_path: Path) -> 
     assert not (tmp_path / "home" / "chroma").exists()
 
 
+HOSTILE_META = {
+    "organization": "Tram League \x1b]0;pwned\x07",  # sets the terminal's window title
+    "author": "Ann \x1b[2J\x1b[HRider",  # clears the screen
+    "title": "Trams \u202eevil\u202c and \x9b31m buses",  # bidi override, C1 CSI
+}
+
+
+def test_terminal_escapes_in_metadata_are_shown_not_run(tmp_path: Path) -> None:
+    """Control characters in metadata reach no terminal through sources, show and ask;
+    --json keeps the same values, written as escapes."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "trams.txt").write_text("The tram league demands a tram line on every avenue.\n")
+    (folder / "statements.json").write_text(json.dumps({"trams.txt": HOSTILE_META}))
+    home = tmp_path / "home"
+    assert rag(home, "ingest", str(folder)).exit_code == 0
+    [listed] = json.loads(rag(home, "sources", "--json").stdout)
+    sid = listed["statement_id"]
+    outputs = [
+        rag(home, "sources"),
+        rag(home, "show", sid),
+        rag(home, "ask", "What does the tram league demand about a tram line?"),
+    ]
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        for bad in ("\x1b", "\x07", "\x9b", "\u202e"):
+            assert bad not in result.output, (bad, result.output)
+    assert "\\x1b]0;pwned" in outputs[0].stdout and "\\u202e" in outputs[1].stdout
+    raw = rag(home, "show", sid, "--json").stdout
+    assert "\u202e" not in raw and "\x9b" not in raw
+    assert json.loads(raw)["title"] == listed["title"]
+    assert listed["organization"] == HOSTILE_META["organization"]  # the value itself is kept
+
+
 # -- speakers: compare, positions, timeline (issue 20) ------------------------------------
 
 

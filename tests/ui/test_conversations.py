@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from rag.errors import RagError
 from rag.models import Answer, Citation, Filters
-from ui.web.conversations import ConversationStore, title_of
+from rag.settings import Settings
+from ui.web.conversations import ConversationChangedError, ConversationStore, title_of
+from ui.web.feedback import record_feedback
 
 
 def _answer(question: str, resolved: str | None = None) -> Answer:
@@ -166,3 +171,57 @@ def test_filter_chips_are_escaped_and_removable() -> None:
     assert remove_chip("compare", []) == {"compare": False}
     assert remove_chip("edit", []) == {"edit": None}
     assert remove_chip("bogus", []) == {}
+
+
+def test_a_stale_page_cannot_overwrite_another_tabs_turn(store: ConversationStore) -> None:
+    """Each change of the turns bumps the version; a write with an older version (a tab
+    that did not see the other's turn) is refused instead of deleting that turn."""
+    cid = store.create("o", "q1")
+    store.append("o", cid, _answer("q1"))
+    seen = store.get("o", cid).version  # type: ignore[union-attr]
+    store.append("o", cid, _answer("q2 from tab A"), version=seen)  # tab A
+    with pytest.raises(ConversationChangedError, match="changed in another tab"):
+        store.append("o", cid, _answer("q1 edited in tab B"), turn=0, version=seen)
+    assert [a.question for a in store.answers("o", cid)] == ["q1", "q2 from tab A"]
+    now = store.get("o", cid).version  # type: ignore[union-attr]
+    store.append("o", cid, _answer("q1 edited"), turn=0, version=now)
+    assert [a.question for a in store.answers("o", cid)] == ["q1 edited"]
+
+
+def test_a_store_from_before_versions_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite3"
+    with closing(sqlite3.connect(path)) as db:
+        db.executescript(
+            "CREATE TABLE conversations (id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+            "title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL);"
+            "INSERT INTO conversations VALUES ('c1', 'o', 'old', 1.0, 1.0);"
+        )
+        db.commit()
+    store = ConversationStore(path)
+    assert store.get("o", "c1").version == 0  # type: ignore[union-attr]
+    store.append("o", "c1", _answer("q"), version=0)
+    assert store.get("o", "c1").version == 1  # type: ignore[union-attr]
+
+
+def test_comments_are_kept_with_their_verdicts(store: ConversationStore, tmp_path: Path) -> None:
+    """Flipping 👎 (with a comment) to 👍 keeps the comment with the 👎, in the store and
+    in the feedback line that now wins for the answer."""
+    cid = store.create("o", "q")
+    store.append("o", cid, _answer("q1"))
+    store.rate("o", cid, 0, False, "the quotes miss the point")
+    store.rate("o", cid, 0, True)
+    history = store.rating_history("o", cid, 0)
+    assert [(r.verdict, r.comment) for r in history] == [
+        (False, "the quotes miss the point"),
+        (True, None),
+    ]
+    settings = Settings(home=tmp_path / "home")
+    record_feedback(settings, _answer("q1"), True, None, f"{cid}:0", history)
+    last = json.loads(settings.feedback_path.read_text(encoding="utf-8").splitlines()[-1])
+    assert last["helpful"] is True
+    assert [(h["helpful"], h["comment"]) for h in last["history"]] == [
+        (False, "the quotes miss the point"),
+        (True, None),
+    ]
+    store.append("o", cid, _answer("q1 edited"), turn=0)  # an edit drops the old ratings
+    assert store.rating_history("o", cid, 0) == []

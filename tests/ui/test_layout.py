@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gradio_client import Client, handle_file
 
 from tests.ui import test_chat as chat
-from tests.ui.test_chat import SWP, Server, _ask, _open
+from tests.ui.test_chat import SWP, Server, _ask, _open, free_port, log_in
+from ui.web.app import build_app, serve
 
 # the same fixtures as the chat tests (this module gets its own app and browser)
 server, browser, context, page, screens = (
@@ -44,16 +46,19 @@ def test_sources_tab_upload_open_filter_delete(
         )
     )
     (tmp_path / "minutes.odt").write_bytes(b"PK not supported")
+    (tmp_path / "pyproject.toml").write_text("[project]\n")
     upload = "input[type='file'][multiple]"
-    page.set_input_files(upload, [str(tmp_path / "minutes.odt")])
-    page.wait_for_selector("text=Invalid file type: minutes.odt")  # said, not dropped silently
-    names = ["parks.txt", "trees.md", "statements.json", "notes.json"]
-    page.set_input_files(upload, [str(tmp_path / n) for n in names])
+    names = ["parks.txt", "trees.md", "statements.json", "notes.json", "pyproject.toml"]
+    page.set_input_files(upload, [str(tmp_path / n) for n in [*names, "minutes.odt"]])
     page.click("text=Ingest files")
     page.wait_for_selector("#rag-report .rag-ingest-new")
     report = page.inner_text("#rag-report")
     assert "metadata for 2 file(s)" in report
-    assert "notes.json: only" in report  # an unsupported file is reported, not ignored
+    # files of other types are reported in the summary, not refused with a red error
+    assert "notes.json: only" in report and "pyproject.toml: only" in report
+    assert "minutes.odt: only" in report
+    assert page.get_by_text("Invalid file type").count() == 0
+    page.wait_for_selector("text=2 new, 3 skipped: ask about them now.")
     meta = {s.source: s for s in services.store.statements()}
     assert (
         meta["parks.txt"].organization == "Park Friends" and meta["parks.txt"].date == "2022-05-01"
@@ -88,25 +93,47 @@ def test_sources_tab_upload_open_filter_delete(
     park_id = meta["parks.txt"].statement_id
     assert page.get_attribute("#rag-viewer .rag-viewer", "data-sid") == park_id
 
-    # delete, after a confirmation: gone from the store, the table and the choices
+    # delete several at once, after one confirmation: gone from the store, the table and
+    # the choices; declining the confirmation changes nothing and shows no error
     page.click("button[role='tab']:has-text('Sources')")
-    page.get_by_label("Delete a statement").click()
-    page.click(f"[role='option']:has-text('{park_id}')")
+    trees_id = meta["trees.md"].statement_id
+    for sid in (park_id, trees_id):
+        page.get_by_label("Delete statements").click()
+        page.click(f"[role='option']:has-text('{sid}')")
+    page.keyboard.press("Escape")
+    dialogs: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    page.click("#rag-delete")
+    page.wait_for_timeout(1000)
+    assert dialogs == ["Delete 2 statement(s) from the store? Answers will no longer quote them."]
+    assert {park_id, trees_id} <= {s.statement_id for s in services.store.statements()}
+    assert page.get_by_text("not in the list of choices").count() == 0
+    assert page.get_by_text("Error", exact=True).count() == 0
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#rag-delete")
     page.wait_for_selector("#rag-report .rag-ingest-deleted")
-    assert park_id not in {s.statement_id for s in services.store.statements()}
+    assert page.locator("#rag-report .rag-ingest-deleted").count() == 2
+    left = {s.statement_id for s in services.store.statements()}
+    assert park_id not in left and trees_id not in left
+    assert not (services.settings.uploads_dir / "parks.txt").exists()
     page.locator("#rag-src-date textarea").fill("")
     page.locator("#rag-src-date textarea").press("Enter")
     page.wait_for_function(
-        "() => document.querySelector('#rag-sources').innerText.includes('Tree Society')"
+        "() => document.querySelector('#rag-sources').innerText.includes('Cycling Club')"
     )
     assert "Park Friends" not in page.inner_text("#rag-sources")
+    assert "Tree Society" not in page.inner_text("#rag-sources")
     page.click("button[role='tab']:has-text('Ask')")
     page.click("text=Filters")
     page.locator("#rag-ask").get_by_label("Organization").click()
-    page.wait_for_selector("[role='option']:has-text('Tree Society')")
+    page.wait_for_selector("[role='option']:has-text('Cycling Club')")
     assert page.locator("[role='option']:has-text('Park Friends')").count() == 0
+    assert page.locator("[role='option']:has-text('Tree Society')").count() == 0
     page.keyboard.press("Escape")
     cited = services.answerer.answer("Which park friends demand more benches?").citations
     assert all(c.statement_id != park_id for c in cited)  # no longer answerable
@@ -166,7 +193,7 @@ def test_deep_link_keeps_the_page_header(server: Server, page: Any) -> None:
     page.wait_for_selector("#rag-viewer mark.rag-cited")
     page.wait_for_timeout(300)
     state = page.evaluate(
-        """() => { const h = [...document.querySelectorAll('h2')]
+        """() => { const h = [...document.querySelectorAll('h1')]
                      .find((e) => e.innerText.includes('Statements Q&A'));
                    const box = document.querySelector('#rag-viewer .rag-viewer-text');
                    const m = document.querySelector('#rag-viewer mark.rag-cited');
@@ -177,3 +204,72 @@ def test_deep_link_keeps_the_page_header(server: Server, page: Any) -> None:
     )
     assert state["header"] >= 0  # the page's header is still on screen
     assert state["scrolled"] > 0 and state["inBox"] and state["inWindow"]
+
+
+def test_only_admins_add_or_delete_statements(server: Server, browser: Any, tmp_path: Path) -> None:
+    """With RAG_UI_ADMINS, other users see no delete or upload controls, and their
+    requests are refused by the server (any user could delete any statement)."""
+    logins = tmp_path / "logins"
+    logins.write_text("alice:alice-secret-1\nbob:bob-secret-22\n")
+    settings = server.services.settings.model_copy(
+        update={"ui_auth": str(logins), "ui_admins": "alice"}
+    )
+    demo = build_app(server.services, settings)
+    url = serve(demo, settings, port=free_port(), quiet=True)
+
+    def sources_tab(user: str, password: str) -> tuple[Any, Any]:
+        context, page = log_in(browser, url, user, password)
+        page.click("button[role='tab']:has-text('Sources')")
+        page.wait_for_function(
+            "() => document.querySelector('#rag-sources').innerText.includes('Cycling Club')"
+        )
+        return context, page
+
+    try:
+        context, page = sources_tab("alice", "alice-secret-1")
+        page.wait_for_selector("#rag-delete:visible")
+        page.wait_for_selector("text=Ingest files")
+        context.close()
+        context, page = sources_tab("bob", "bob-secret-22")
+        page.wait_for_timeout(1000)  # the load event has run
+        assert page.locator("#rag-delete:visible").count() == 0
+        assert page.get_by_text("Ingest files").count() == 0
+        context.close()
+        before = {s.statement_id for s in server.services.store.statements()}
+        note = tmp_path / "note.txt"
+        note.write_text("The chess club demands longer opening hours.\n")
+        bob = Client(url, auth=("bob", "bob-secret-22"), verbose=False, download_files=False)
+        report, *_ = bob.predict([handle_file(str(note))], "", "", "", "", api_name="/upload")
+        assert "Only the administrators" in report
+        assert {s.statement_id for s in server.services.store.statements()} == before
+    finally:
+        demo.close()
+
+
+def test_sources_fit_400_px(server: Server, browser: Any, screens: Path) -> None:
+    """On a phone the Sources tab shows the statements as cards, one per row, readable,
+    and a card opens its statement (7 squeezed columns broke headers one letter per
+    line, with about one row in view)."""
+    narrow = browser.new_context(viewport={"width": 400, "height": 800}, is_mobile=True)
+    try:
+        page = narrow.new_page()
+        page.set_default_timeout(30_000)
+        _open(page, server.url)
+        page.click("button[role='tab']:has-text('Sources')")
+        page.wait_for_selector("#rag-source-cards .rag-source-card:has-text('Cycling Club')")
+        page.screenshot(path=str(screens / "sources-400px.png"))
+        assert page.locator("#rag-sources").is_hidden()
+        cards = page.evaluate(
+            """() => [...document.querySelectorAll('#rag-source-cards .rag-source-card')]
+                 .map((c) => { const r = c.getBoundingClientRect();
+                               return {width: r.width, height: r.height}; })"""
+        )
+        assert len(cards) >= 3
+        assert all(c["width"] >= 300 and c["height"] < 200 for c in cards), cards
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1
+        page.locator("#rag-source-cards .rag-source-card:has-text('Cycling Club')").click()
+        page.wait_for_selector("#rag-viewer .rag-viewer:has-text('protected bike lanes')")
+        assert page.locator("#rag-question textarea").is_visible()  # back on the Ask tab
+    finally:
+        narrow.close()

@@ -473,16 +473,39 @@ def test_failed_logins_lock_the_name_out() -> None:
     assert not check("nobody", "x") and not check("alice", "")
 
 
-def test_guessing_across_names_is_throttled_too() -> None:
-    now = [0.0]
-    check = LoginThrottle([("alice", "s3cret")], free=3, free_any=5, clock=lambda: now[0])
-    for i in range(5):
+def test_guessing_from_one_address_locks_out_that_address_not_other_users() -> None:
+    """Failures count per name and per client address: 21 made-up names from one client
+    lock out that client's guessing, never alice with her right password (they used to
+    lock out everyone), and a user with failures of their own is throttled everywhere."""
+    now, client = [0.0], ["10.0.0.66"]
+    check = LoginThrottle(
+        [("alice", "s3cret"), ("bob", "b0b")],
+        free=3,
+        free_address=5,
+        clock=lambda: now[0],
+        client=lambda: client[0],
+    )
+    for i in range(21):
         assert not check(f"user{i}", "pw")
-    assert check.locked_for("someone-else") == 0
-    assert not check("user5", "pw")
-    assert check.locked_for("someone-else") > 0 and not check("alice", "s3cret")
+    assert check.locked_for("user99", "10.0.0.66") > 0  # the guessing client is slowed
+    client[0] = "10.0.0.7"
+    assert check.locked_for("alice", "10.0.0.7") == 0
+    assert check("alice", "s3cret")  # another client: in
+    client[0] = "10.0.0.66"
+    assert check("bob", "b0b")  # even behind the guessing address: bob has no failures
+    for _ in range(4):  # guessing alice's password (from the locked address too)
+        assert not check("alice", "guess")
+    assert check.locked_for("alice") > 0
+    client[0] = "10.0.0.7"
+    assert not check("alice", "s3cret")  # her own failures lock her name out, anywhere
     now[0] += 10_000  # a quiet spell forgets the failures
     assert check("alice", "s3cret")
+    for i in range(60):  # one bad login per second with made-up names
+        now[0] += 1
+        client[0] = "10.0.0.66"
+        check(f"nobody{i}", "pw")
+        client[0] = "10.0.0.7"
+        assert check("alice", "s3cret")
 
 
 def test_exports_stay_in_one_folder_and_old_ones_go(tmp_path: Path) -> None:
@@ -511,3 +534,32 @@ def test_serve_does_not_advertise_share_links(
     out = capfd.readouterr()
     assert url.startswith("http://127.0.0.1:")
     assert "share=True" not in out.out + out.err
+
+
+def test_two_clients_one_guessing_names_the_other_logs_in(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over real HTTP from two loopback addresses: the login check sees each client's
+    address (its failures lock out that address only), and alice gets in."""
+    import httpx
+
+    with gr.Blocks() as demo:
+        gr.Markdown("hello")
+    settings = Settings(home=tmp_path, ui_auth="alice:s3cret-pass")
+    try:
+        url = serve(demo, settings, port=_free_port())
+
+        def client(address: str) -> httpx.Client:
+            transport = httpx.HTTPTransport(local_address=address)
+            return httpx.Client(base_url=url, transport=transport, timeout=30)
+
+        with client("127.0.0.2") as guesser, client("127.0.0.3") as alice:
+            for i in range(22):  # 20 free; the 21st locks the address; the 22nd is refused
+                login = {"username": f"made-up-{i}", "password": "pw"}
+                assert guesser.post("/login", data=login).status_code == 400
+            assert "127.0.0.2 is locked out" in caplog.text
+            right = {"username": "alice", "password": "s3cret-pass"}
+            assert alice.post("/login", data=right).status_code == 200
+            assert guesser.post("/login", data=right).status_code == 200
+    finally:
+        demo.close()

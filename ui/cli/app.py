@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.settings import Settings
+from ui.render.text import json_safe, terminal_safe
 
 app = typer.Typer(
     help="Statements Q&A: answers questions about statements with verbatim, cited quotes.",
@@ -54,8 +55,14 @@ def _main(
     quiet_libraries()
 
 
+def say(text: str, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` for a person: metadata and statement text may carry escape
+    sequences or bidi overrides, shown as escapes instead of acted on."""
+    typer.echo(terminal_safe(text), err=err, nl=nl)
+
+
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    say(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -97,4 +104,4 @@ def decoded(text: str) -> str:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    typer.echo(json_safe(json.dumps(data, ensure_ascii=False)))

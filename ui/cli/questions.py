@@ -11,10 +11,10 @@ import typer
 
 from rag.errors import RagError
 from rag.models import Answer, Filters
-from ui.cli.app import app, decoded, edge, fail, print_json, settings_or_fail
+from ui.cli.app import app, decoded, edge, fail, print_json, say, settings_or_fail
 from ui.render.markdown import conversation_markdown
 from ui.render.table import answer_csv
-from ui.render.text import readable
+from ui.render.text import json_safe, readable
 
 
 class Mode(StrEnum):
@@ -28,7 +28,7 @@ class Mode(StrEnum):
 
 def _render(answer: Answer, as_json: bool, as_csv: bool, as_markdown: bool) -> str:
     if as_json:
-        return json.dumps(answer.to_json_dict(), ensure_ascii=False)
+        return json_safe(json.dumps(answer.to_json_dict(), ensure_ascii=False))
     if as_csv:
         return answer_csv(answer)
     if as_markdown:
@@ -99,7 +99,7 @@ def ask(
             answer = services.answerer.answer(
                 decoded(question), filters, k=k, use_llm=llm, mode=forced
             )
-            typer.echo(_render(answer, as_json, as_csv, as_markdown), nl=not as_csv)
+            say(_render(answer, as_json, as_csv, as_markdown), nl=not as_csv)
             return
         assert batch is not None
         # Bad filters (or an empty store) fail the whole batch once, not every line.
@@ -119,11 +119,11 @@ def ask(
                     )
                 except RagError as exc:
                     if not as_json:
-                        typer.echo(f"error: {exc}", err=True)
+                        say(f"error: {exc}", err=True)
                         continue
                     print_json({"question": line.rstrip("\n"), "error": str(exc)})
                     continue
                 if as_json:
                     print_json(answer.to_json_dict())
                 else:
-                    typer.echo(_render(answer, False, as_csv, as_markdown) + "\n")
+                    say(_render(answer, False, as_csv, as_markdown) + "\n")

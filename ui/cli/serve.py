@@ -44,4 +44,5 @@ def ui(
                 f"Statements Q&A is running on {url} (Ctrl+C stops)"
                 + (f"; MCP tools at {url.rstrip('/')}/mcp" if with_mcp else "")
             ),
+            say=typer.echo,
         )

@@ -17,6 +17,7 @@ from ui.cli.app import (
     edge,
     fail,
     print_json,
+    say,
     settings_or_fail,
 )
 
@@ -67,7 +68,7 @@ def ingest(
     # Chroma database at once would collide inside SQLite instead of on the lock.
     with edge(), ingest_lock(settings, wait):
         services = build_services(settings)
-        web = WebReader(settings, report=lambda line: typer.echo(line, err=True))
+        web = WebReader(settings, report=lambda line: say(line, err=True))
         ingestor = Ingestor(settings, services.store, services.embedder, web=web)
         show_bar = sys.stderr.isatty() and not as_json
         with Progress(transient=True, disable=not show_bar) as bar:
@@ -83,7 +84,7 @@ def ingest(
             except RagError:  # a full disk, say: what was committed first, then why
                 if not as_json:
                     for outcome in ingestor.last_report.committed:
-                        typer.echo(f"{outcome.status:9} {outcome.statement_id} (committed)")
+                        say(f"{outcome.status:9} {outcome.statement_id} (committed)")
                 raise
     if as_json:
         print_json(
@@ -97,14 +98,14 @@ def ingest(
     else:
         for outcome in report.outcomes:
             if outcome.status == "skipped":
-                typer.echo(f"skipped {outcome.path}: {outcome.reason}", err=True)
+                say(f"skipped {outcome.path}: {outcome.reason}", err=True)
             else:
                 more = f"; {outcome.reason}" if outcome.reason else ""  # a copy: of which
-                typer.echo(
+                say(
                     f"{outcome.status:9} {outcome.statement_id} ({outcome.passages} passages{more})"
                 )
         counts = ", ".join(f"{v} {k}" for k, v in report.summary().items())
-        typer.echo(f"{counts} in {report.seconds:.1f}s")
+        say(f"{counts} in {report.seconds:.1f}s")
     if report.skipped:
         raise typer.Exit(EXIT_SKIPPED)
 
@@ -139,15 +140,15 @@ def sources(
         print_json([_statement_json(s) for s in statements])
         return
     if not statements:
-        typer.echo("No statements yet: run `rag ingest`.")
+        say("No statements yet: run `rag ingest`.")
     sides = speakers_of(sorted(statements, key=lambda s: (s.speaker or "", s.date or "")))
     for side in sorted(sides, key=lambda side: side.speaker.lower()):
         count = len(side.statements)
         party = f" — {side.organization}" if side.author and side.organization else ""
-        typer.echo(f"{side.speaker}{party} ({count} statement{'s' if count != 1 else ''})")
+        say(f"{side.speaker}{party} ({count} statement{'s' if count != 1 else ''})")
         for s in side.statements:
             parts = [s.statement_id, s.date or "undated", s.title, f"({s.passages} passages)"]
-            typer.echo("  " + "  ".join(p for p in parts if p))
+            say("  " + "  ".join(p for p in parts if p))
 
 
 @app.command()
@@ -169,9 +170,9 @@ def show(
     if as_json:
         print_json(_statement_json(statement, with_text=True))
         return
-    typer.echo(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
-    typer.echo(f"source: {statement.source}\n")
-    typer.echo(statement.text or "")
+    say(f"{statement.label}" + (f" — {statement.title}" if statement.title else ""))
+    say(f"source: {statement.source}\n")
+    say(statement.text or "")
 
 
 @app.command()
@@ -208,18 +209,18 @@ def remove(
         if missing:
             chosen.update((s.statement_id, s) for s in missing_statements(store, settings.home))
     if not chosen:
-        typer.echo("Nothing to remove: every statement's file is there.")
+        say("Nothing to remove: every statement's file is there.")
         return
     for s in chosen.values():
-        typer.echo(safe_name(f"{s.statement_id}  {s.label}  {s.path or ''}".rstrip()))
+        say(safe_name(f"{s.statement_id}  {s.label}  {s.path or ''}".rstrip()))
     if dry_run:
-        typer.echo(f"{len(chosen)} statement(s) would be removed (dry run: nothing changed)")
+        say(f"{len(chosen)} statement(s) would be removed (dry run: nothing changed)")
         return
     if not yes and not _confirmed(f"Remove these {len(chosen)} statement(s)?"):
         raise fail("nothing removed (answer y, or pass --yes)")
     with edge(), ingest_lock(settings, wait):
         removed = remove_statements(settings, store, list(chosen))
-    typer.echo(f"removed {len(removed)} statement(s)")
+    say(f"removed {len(removed)} statement(s)")
 
 
 def _confirmed(question: str) -> bool:

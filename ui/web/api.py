@@ -6,11 +6,44 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rag.errors import RagError
 from rag.models import Answer
 from rag.service import Services
 from ui.web.chat import filters_of
+
+
+class ApiInput(BaseModel):
+    """What the API's callers may send: the types of the page's own fields, checked
+    strictly (a date given as a number is refused, not guessed at)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    question: str
+    statement_ids: list[str] | None = None
+    organization: str | None = None
+    author: str | None = None
+    since: str | None = None
+    until: str | None = None
+    compare: bool | None = False
+    use_llm: bool | None = False
+
+
+def checked(**values: Any) -> ApiInput:
+    """The inputs, or a one-line ``gr.Error`` naming the first bad one."""
+    try:
+        return ApiInput(**values)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        field = ".".join(str(part) for part in first["loc"]) or "input"
+        kind = {"string_type": "text", "bool_type": "true or false", "list_type": "a list"}
+        wanted = kind.get(first["type"], "")
+        detail = f"expected {wanted}" if wanted else first["msg"]
+        raise gr.Error(
+            f"Invalid {field}: {detail}, got {type(first['input']).__name__}",
+            print_exception=False,
+        ) from None
 
 
 class ApiHandlers:
@@ -30,10 +63,19 @@ class ApiHandlers:
         author: str | None = None,
     ) -> dict[str, Any]:
         """Answer one question with verbatim quotes: the ``rag ask --json`` object."""
-        filters = filters_of(statement_ids, organization, since, until, author)
+        got = checked(
+            question=question,
+            statement_ids=statement_ids,
+            organization=organization,
+            since=since,
+            until=until,
+            compare=compare,
+            author=author,
+        )
+        filters = filters_of(got.statement_ids, got.organization, got.since, got.until, got.author)
         try:
             answer = self.services.answerer.answer(
-                question, filters, compare=True if compare else None
+                got.question, filters, compare=True if got.compare else None
             )
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
@@ -53,13 +95,23 @@ class ApiHandlers:
     ) -> tuple[dict[str, Any], list[Answer]]:
         """One turn of the session's conversation (earlier answers are the history)."""
         history = list(answers or [])
+        got = checked(
+            question=question,
+            statement_ids=statement_ids,
+            organization=organization,
+            author=author,
+            since=since,
+            until=until,
+            compare=compare,
+            use_llm=use_llm,
+        )
         try:
             answer = self.services.answerer.answer(
-                question,
-                filters_of(statement_ids, organization, since, until, author),
+                got.question,
+                filters_of(got.statement_ids, got.organization, got.since, got.until, got.author),
                 history,
-                compare=True if compare else None,
-                use_llm=bool(use_llm),
+                compare=True if got.compare else None,
+                use_llm=bool(got.use_llm),
             )
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None

@@ -8,9 +8,7 @@ wording).
 
 from __future__ import annotations
 
-import html as htmllib
 import logging
-import re
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -30,17 +28,17 @@ from rag.service import Services
 from rag.settings import Settings
 from ui.render.markdown import conversation_markdown
 from ui.web import html
-from ui.web.conversations import ConversationStore
+from ui.web.conversations import ConversationChangedError, ConversationStore
 from ui.web.downloads import ExportFolder
 from ui.web.history import choices, owner_of
 from ui.web.sources import SourceHandlers
+from ui.web.stops import Runs
 from ui.web.toasts import for_web, info, warn
 
 logger = logging.getLogger(__name__)
 
 EXPORT_NAME = "statements-qa-conversation.md"
-_QUESTION = re.compile(r'<div class="rag-question">(.*)</div>', re.S)
-_UNFINISHED = ("rag-pending", "rag-streaming")
+STOPPED = "Stopped: the answer was not saved."
 
 
 def filters_of(
@@ -76,6 +74,7 @@ class ChatHandlers:
         self.sources = sources
         self.exports = exports or ExportFolder()
         self.conversations = conversations or ConversationStore.under(settings.home)
+        self.runs = Runs()
 
     def export(self, answers: Sequence[Answer]) -> str:
         """The conversation as a Markdown file to download."""
@@ -89,6 +88,7 @@ class ChatHandlers:
         conversation: str | None,
         edit_turn: int | None,
         browser_id: str | None,
+        version: int | None,
         statement_ids: list[str] | None,
         organization: str | None,
         author: str | None,
@@ -96,21 +96,29 @@ class ChatHandlers:
         until: str | None,
         compare: bool,
         use_llm: bool = False,
+        run: str | None = None,
         request: gr.Request | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """The chat: echo the question, then render the answer as its events arrive; the
         finished answer is saved to the browser's (or user's) conversation.
 
         Yields (textbox, chatbot, answers, citations panel, export button, conversation
-        id, conversation list, edit turn, failed question). A question that fails goes
-        back to the box only if nothing new was typed there meanwhile (``ui/web/events.py``).
+        id, conversation list, edit turn, conversation version, failed question). A
+        question that fails or is stopped (``run`` is its token, see ``ui/web/stops.py``)
+        goes back to the box only if nothing new was typed there meanwhile
+        (``ui/web/events.py``).
         """
-        skip = (gr.skip(),) * 3
+        skip = (gr.skip(),) * 4  # conversation, its list, edit turn, version
         question = (message or "").strip()
         if not question:
             warn("Type a question first.")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
             return
+        if not self.runs.start(run):  # stopped before it started: Stop gave it back
+            logger.info("run %s was stopped before it started", run)
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
+            return
+        stopped = (gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question)
         history = list(answers or [])
         before = list(chat or [])
         if edit_turn is not None and 0 <= int(edit_turn) < len(history):
@@ -152,18 +160,28 @@ class ChatHandlers:
                 elif isinstance(event, DoneEvent):
                     answer = event.answer
                     continue
+                if self.runs.stopped(run):
+                    info(STOPPED)
+                    yield stopped
+                    return
                 yield gr.skip(), [*pending], gr.skip(), gr.skip(), gr.skip(), *skip, gr.skip()
         except RagError as exc:
+            self.runs.finish(run)
             warn(for_web(exc))
             yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
             return
         except Exception:  # a bug, not the user's doing: log it, keep the page usable
+            self.runs.finish(run)
             logger.exception("answering %r failed", question)
             warn("Something went wrong while answering; the server log has details.")
             yield gr.skip(), list(chat or []), gr.skip(), gr.skip(), gr.skip(), *skip, question
             return
         if answer is None:  # pragma: no cover - the answerer always ends with DoneEvent
             raise gr.Error("The answer did not complete")
+        if not self.runs.finish(run):  # Stop won: nothing is saved or shown
+            info(STOPPED)
+            yield stopped
+            return
         logger.info(
             "answered %r in %.0f ms (first text after %.0f ms)",
             question,
@@ -175,48 +193,70 @@ class ChatHandlers:
         shown = answer.nearest if answer.abstained else answer.citations
         panel = html.citations_panel(answer, self.sources.texts(shown))
         export = gr.update(value=self.export(history), interactive=True)
-        conversation, listed = self.save(request, browser_id, conversation, answer, edit_turn)
-        yield gr.skip(), [*pending], history, panel, export, conversation, listed, None, gr.skip()
+        saved = self.save(request, browser_id, conversation, history, edit_turn, version)
+        yield gr.skip(), [*pending], history, panel, export, *saved, gr.skip()
 
     def save(
         self,
         request: gr.Request | None,
         browser_id: str | None,
         conversation: str | None,
-        answer: Answer,
+        history: list[Answer],
         turn: int | None,
-    ) -> tuple[Any, Any]:
-        """Store the answer: (conversation id, conversation list) to show."""
+        version: int | None = None,
+    ) -> tuple[Any, Any, Any, Any]:
+        """Store the last answer of ``history``: (conversation id, conversation list, edit
+        turn, version) to show. If another tab changed the conversation since this page
+        read it (``version``), nothing of that is overwritten: this page's turns go to a
+        new conversation, and the user is told."""
         owner = owner_of(request, browser_id)
+        unchanged = gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if owner is None:
-            return gr.skip(), gr.skip()
+            return unchanged
+        answer = history[-1]
         try:
             if not conversation or self.conversations.get(owner, conversation) is None:
                 conversation = self.conversations.create(owner, answer.question)
-            self.conversations.append(owner, conversation, answer, turn)
+                version = None
+            try:
+                self.conversations.append(owner, conversation, answer, turn, version)
+            except ConversationChangedError as exc:
+                conversation = self.conversations.create(owner, history[0].question)
+                for earlier in history:
+                    self.conversations.append(owner, conversation, earlier)
+                warn(f"{exc.message}: this chat was saved as a new conversation.")
+            found = self.conversations.get(owner, conversation)
             listed = choices(self.conversations, owner)
         except RagError as exc:
             warn(for_web(exc))
-            return gr.skip(), gr.skip()
-        return conversation, gr.update(choices=listed, value=conversation)
+            return unchanged
+        new_version = found.version if found else None
+        return conversation, gr.update(choices=listed, value=conversation), None, new_version
 
-    @staticmethod
-    def stopped(message: str, chat: list[dict[str, Any]] | None) -> tuple[Any, Any]:
-        """Stop: the unfinished answer goes; its question comes back to the box unless
-        something new was typed meanwhile. Returns (textbox, chatbot)."""
-        messages = list(chat or [])
-        if len(messages) >= 2 and any(m in str(messages[-1]) for m in _UNFINISHED):
-            asked = _QUESTION.search(str(messages[-2].get("content", "")))
-            messages = messages[:-2]
-            if asked and not (message or "").strip():
-                info("Stopped. Your question is back in the box.")
-                return htmllib.unescape(asked.group(1)), messages
-        info("Stopped.")
-        return gr.skip(), messages
+    def stop(self, run: str | None, asked: str | None, message: str | None) -> Any:
+        """Stop the run with token ``run`` (question ``asked``); returns the textbox.
+
+        A running answer stops at its next step and gives its question back itself; one
+        that has not started yet never will, so its question comes back here (unless
+        something new was typed meanwhile); a finished one stands (it is already saved).
+        """
+        state = self.runs.stop(run)
+        logger.info("stop %s: the run was %s", run, state or "not started")
+        if state == "finished":
+            info("The answer had already finished: it is kept.")
+            return gr.skip()
+        if state == "running":
+            return gr.skip()
+        question = (asked or "").strip()
+        if question and not (message or "").strip():
+            info(STOPPED + " Your question is back in the box.")
+            return question
+        info(STOPPED)
+        return gr.skip()
 
     def clear(self) -> tuple[Any, ...]:
         """New chat: (chatbot, answers, citations, viewer, export, comment, textbox,
-        conversation id, conversation list selection, edit turn)."""
+        conversation id, conversation list selection, edit turn, version)."""
         return (
             [],
             [],
@@ -226,6 +266,7 @@ class ChatHandlers:
             "",
             "",
             "",
+            None,
             None,
             None,
         )

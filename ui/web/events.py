@@ -5,8 +5,10 @@ most ``RAG_UI_CONCURRENCY`` questions are answered at once across all users; the
 wait in the queue and see their position. Ingesting uploads and deleting statements run
 one at a time (``concurrency_id="ingest"``). Cheap events use the default.
 
-While an answer runs, Ask turns into Stop (which cancels the answering event); the box
-stays editable, and a question sent meanwhile runs right after (``always_last``).
+While an answer runs, Ask turns into Stop; the box stays editable, and a question sent
+meanwhile runs right after (``always_last``). Stop does not cancel Gradio's event: it
+marks the question's token stopped, and the answer stops at its next step without being
+saved (``ui/web/stops.py``).
 """
 
 from __future__ import annotations
@@ -21,27 +23,42 @@ from rag.service import Services
 from rag.settings import Settings
 from ui.web.api import ApiHandlers
 from ui.web.chat import ChatHandlers
+from ui.web.examples import Examples
 from ui.web.filters import ChipHandlers
-from ui.web.history import KEEP, ConversationHandlers
+from ui.web.history import ConversationHandlers
 from ui.web.ratings import RatingHandlers
+from ui.web.removal import DeleteHandlers
 from ui.web.sources import SourceHandlers
 
 ANSWER_GROUP = "answer"
 RESTORE = "(failed, box) => (box && box.trim()) || !failed ? box : failed"
 # The question box is emptied in the page the moment a question is sent, not by the
 # server's first update: that one can land after the user has started typing the next
-# question, and would wipe it.
-CLEAR_BOX = (
+# question, and would wipe it. The question gets a token (the last input), which Stop sends
+# with the question, so a question stopped before it started still comes back.
+SEND_JS = (
     "(...values) => { const box = document.querySelector('#rag-question textarea');"
+    " window.__ragRun = crypto.randomUUID ? crypto.randomUUID()"  # only on https/localhost
+    " : Array.from(crypto.getRandomValues(new Uint32Array(4))).join('-');"
+    " window.__ragAsked = values[0];"
     " if (box) { box.value = ''; box.dispatchEvent(new Event('input', {bubbles: true})); }"
-    " return values; }"
+    " values[values.length - 1] = window.__ragRun; return values; }"
 )
-SETTLE = "async (...values) => { await new Promise((r) => setTimeout(r, 400)); return values; }"
-_CONFIRM = "(id, ...rest) => [confirm({text}) ? id : '{keep}', ...rest]"
+STOP_JS = "(run, asked, box) => [window.__ragRun || '', window.__ragAsked || '', box]"
+# A confirm() in the page: the second input is a hidden slot that carries the answer
+# ("yes" or ""), so a declined confirmation never sends a value a field would refuse.
+_CONFIRM = "(chosen, ok, ...rest) => [chosen, confirm({text}) ? 'yes' : '', ...rest]"
+
+
+# one confirmation for all the chosen statements (none chosen: the server says so)
+DELETE_STATEMENTS_JS = (
+    "(chosen, ok) => [chosen, !(chosen && chosen.length) || confirm(`Delete ${chosen.length}"
+    " statement(s) from the store? Answers will no longer quote them.`) ? 'yes' : '']"
+)
 
 
 def _confirm(text: str) -> str:
-    return _CONFIRM.replace("{text}", repr(text)).replace("{keep}", KEEP)
+    return _CONFIRM.replace("{text}", text)
 
 
 @dataclass
@@ -60,6 +77,7 @@ class Page:
     api_question: gr.Textbox
     api_result: gr.JSON
     api_trigger: gr.Button
+    confirmed: gr.Textbox  # hidden: the answer of a confirm() in the page
     load_trigger: Any  # the Blocks' load event
 
 
@@ -80,15 +98,18 @@ def wire(p: Page) -> None:
     rate = RatingHandlers(p.settings, h.conversations)
     conv = ConversationHandlers(h.conversations)
     chips = ChipHandlers(src)
+    examples = Examples(p.services)
+    removal = DeleteHandlers(p.services, p.settings, src)
     answers = gr.State([])
     conversation = gr.State("")
     edit_turn = gr.State(None)
+    version = gr.State(None)  # of the open conversation, as this page last saw it
 
     fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.compare]
-    turn_state = [conversation, edit_turn, p.browser_id]
-    saved = [conversation, p.conversations, edit_turn, ask.failed]
+    turn_state = [conversation, edit_turn, p.browser_id, version]
+    saved = [conversation, p.conversations, edit_turn, version, ask.failed]
     chat: dict[str, Any] = {
-        "inputs": [ask.msg, ask.chatbot, answers, *turn_state, *fields, ask.use_llm],
+        "inputs": [ask.msg, ask.chatbot, answers, *turn_state, *fields, ask.use_llm, ask.run],
         "outputs": [ask.msg, ask.chatbot, answers, ask.citations, ask.export, *saved],
         "api_visibility": "private",
         "show_progress": "minimal",
@@ -103,28 +124,20 @@ def wire(p: Page) -> None:
     gr.on(triggers, _working, outputs=buttons, queue=False, **private)
     # "always_last": a question sent while the previous answer is still finishing runs
     # right after it (Gradio's default, "once", would drop it silently).
-    answering = gr.on(
-        triggers, h.respond, js=CLEAR_BOX, **chat, **limits, trigger_mode="always_last"
-    )
+    answering = gr.on(triggers, h.respond, js=SEND_JS, **chat, **limits, trigger_mode="always_last")
     answering.then(_idle, outputs=buttons, queue=False, **private)
-    # a failed question comes back to the box, unless something new was typed meanwhile
+    # a failed or stopped question comes back to the box, unless something new was typed
     ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)
     example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
-    from_example = example.then(h.respond, **chat, **limits)
+    from_example = example.then(h.respond, js=SEND_JS, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)
-    # Stop cancels, then (once an update already on its way has landed) drops the
-    # unfinished answer and gives the question back if the box is empty.
-    ask.stop.click(None, cancels=[answering, from_example], queue=False, **private).then(
-        h.stopped,
-        [ask.msg, ask.chatbot],
-        [ask.msg, ask.chatbot],
-        js=SETTLE,
-        queue=False,
-        **private,
+    # (the hidden `failed` box is only a slot here: STOP_JS sends the asked question in it)
+    ask.stop.click(
+        h.stop, [ask.run, ask.failed, ask.msg], [ask.msg], js=STOP_JS, queue=False, **private
     ).then(_idle, outputs=buttons, queue=False, **private)
 
     reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
-    reset += [conversation, p.conversations, edit_turn]
+    reset += [conversation, p.conversations, edit_turn, version]
     ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
     ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private)
     ask.citations.click(src.open_citation, outputs=[ask.viewer], **private)
@@ -146,7 +159,7 @@ def wire(p: Page) -> None:
     opened = p.conversations.input(
         conv.open,
         [p.conversations, p.browser_id],
-        [ask.chatbot, answers, conversation, p.name, edit_turn],
+        [ask.chatbot, answers, conversation, p.name, edit_turn, version],
         **private,
     )
     opened.then(h.opened, [answers], [ask.citations, ask.export], **private)
@@ -155,9 +168,9 @@ def wire(p: Page) -> None:
     # the list's selection is the open conversation (a confirm() can edit its value)
     p.forget.click(
         conv.delete,
-        [p.conversations, p.browser_id],
+        [p.conversations, p.confirmed, p.browser_id],
         [p.conversations, conversation],
-        js=_confirm("Delete this conversation? This cannot be undone."),
+        js=_confirm(repr("Delete this conversation? This cannot be undone.")),
         **private,
     ).then(h.clear_unless_kept, [conversation], reset, **private)
 
@@ -171,12 +184,14 @@ def wire(p: Page) -> None:
         **private,
     )
     tab.table.select(src.open_row, outputs=[ask.viewer, p.tabs], **private)
+    tab.table.change(src.cards, [tab.table], [tab.cards], **private)
+    tab.cards.click(src.open_card, outputs=[ask.viewer, p.tabs], **private)
     choices = [ask.statements, ask.organization]
-    tab.delete.click(
-        src.delete,
-        [tab.remove],
-        [tab.report, tab.table, *choices],
-        js=_confirm("Delete this statement from the store? Answers will no longer quote it."),
+    delete = tab.delete.click(
+        removal.delete,
+        [tab.remove, p.confirmed],
+        [tab.report, tab.table, *choices, tab.remove],
+        js=DELETE_STATEMENTS_JS,
         concurrency_limit=1,
         concurrency_id="ingest",
         **private,
@@ -185,7 +200,7 @@ def wire(p: Page) -> None:
         outputs=[ask.author, tab.organization, tab.author, tab.remove],
         **private,
     )
-    tab.ingest.click(
+    upload = tab.ingest.click(
         src.upload,
         inputs=[tab.files, *tab.meta],
         outputs=[tab.report, tab.table, *choices, tab.files],
@@ -198,7 +213,7 @@ def wire(p: Page) -> None:
         **private,
     )
 
-    tab.fetch.click(
+    fetched = tab.fetch.click(
         src.add_urls,
         inputs=[tab.urls, *tab.meta],
         outputs=[tab.report, tab.table, *choices, tab.urls],
@@ -227,7 +242,11 @@ def wire(p: Page) -> None:
     )
     page_load = [ask.viewer, ask.statements, ask.organization, tab.table]
     demo_load = gr.on([p.load_trigger], src.on_load, outputs=page_load, **private)
+    gr.on([p.load_trigger], removal.controls, outputs=[tab.deleter, tab.uploader], **private)
     demo_load.then(src.refresh_choices, outputs=refreshed, **private)
+    # the example questions follow what is in the store
+    for changed in (demo_load, delete, upload, fetched):
+        changed.then(examples.update, outputs=[ask.examples.dataset], **private)
     gr.on(
         [p.load_trigger],
         conv.on_load,

@@ -27,7 +27,7 @@ BROWSER_KEY = "rag-browser-id"
 SECRET_FILE = "browser-state.secret"
 _BROWSER_ID = re.compile(r"[0-9a-f]{32}")
 LIKE, DISLIKE = "Like", "Dislike"
-KEEP = "__keep__"  # sent instead of an id when a confirm() is declined
+CONFIRMED = "yes"  # what the page's confirm() sends when the user agrees
 
 
 def browser_secret(home: Path) -> str:
@@ -92,20 +92,21 @@ class ConversationHandlers:
         return browser_id, gr.update(choices=listed, value=None)
 
     def open(self, cid: str | None, browser_id: str | None, request: gr.Request) -> tuple[Any, ...]:
-        """(chatbot, answers, conversation id, name box, edit turn): a saved conversation,
-        ready to continue."""
+        """(chatbot, answers, conversation id, name box, edit turn, version): a saved
+        conversation, ready to continue."""
         owner = owner_of(request, browser_id)
         if not cid or not owner:
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 6
         try:
+            found = self.store.get(owner, cid)  # first: a change after it is noticed
             answers = self.store.answers(owner, cid)
             ratings = self.store.ratings(owner, cid)
-            found = self.store.get(owner, cid)
         except RagError as exc:
             warn(for_web(exc))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 6
         chat = gr.update(value=chat_messages(answers), feedback_value=feedback_values(ratings))
-        return chat, answers, cid, found.title if found else "", None
+        title, version = (found.title, found.version) if found else ("", None)
+        return chat, answers, cid, title, None, version
 
     def name_of(self, cid: str | None, browser_id: str | None, request: gr.Request) -> str:
         """The name box follows the list's selection (empty for a new chat)."""
@@ -130,12 +131,12 @@ class ConversationHandlers:
         return gr.update(choices=choices(self.store, owner), value=cid)
 
     def delete(
-        self, cid: str | None, browser_id: str | None, request: gr.Request
+        self, cid: str | None, confirmed: str | None, browser_id: str | None, request: gr.Request
     ) -> tuple[Any, Any]:
         """(list, conversation id): the list without the current conversation, and ""
-        as the id so the chat is cleared; ``KEEP`` (confirmation declined) changes nothing."""
+        as the id so the chat is cleared; a declined confirmation changes nothing."""
         owner = owner_of(request, browser_id)
-        if cid == KEEP:
+        if confirmed != CONFIRMED:
             return gr.skip(), gr.skip()
         if not cid or not owner:
             warn("Open a saved conversation first, then delete it.")

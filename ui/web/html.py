@@ -28,7 +28,13 @@ from ui.web.markup import (
     paragraph_at,
     paragraphs,
 )
-from ui.web.panels import citations_panel, ingest_report, statement_viewer, viewer_placeholder
+from ui.web.panels import (
+    citations_panel,
+    ingest_report,
+    statement_cards,
+    statement_viewer,
+    viewer_placeholder,
+)
 
 __all__ = [
     "Paragraph",
@@ -39,6 +45,7 @@ __all__ = [
     "ingest_report",
     "paragraph_at",
     "paragraphs",
+    "statement_cards",
     "statement_viewer",
     "viewer_placeholder",
 ]

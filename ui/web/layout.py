@@ -30,25 +30,23 @@ from gradio.helpers import Examples
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
+from ui.web.auth import admins
 from ui.web.chips import ActiveFilters, active_chips, chips_html
 from ui.web.events import Page, wire
+from ui.web.examples import BUNDLED_EXAMPLES
 from ui.web.history import BROWSER_KEY, browser_secret
 from ui.web.sources import SOURCES_HEADERS
-from ui.web.uploads import ACCEPTED, UPLOAD_TYPES
+from ui.web.uploads import UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
-EXAMPLES = [
-    "What is the Quds Force?",
-    "How many US soldiers had died?",
-    "How do the statements differ on the Democratic Party?",
-    "What do the statements demand?",
-]
+EXAMPLES = BUNDLED_EXAMPLES  # until the page loads: then made from the store (examples.py)
 ANSWER_GROUP = "answer"
 CITATIONS_JS = (STATIC / "citations.js").read_text(encoding="utf-8")
 VIEWER_JS = (STATIC / "viewer.js").read_text(encoding="utf-8")
 ACTIONS_JS = (STATIC / "actions.js").read_text(encoding="utf-8")
+CARDS_JS = (STATIC / "cards.js").read_text(encoding="utf-8")
 INTRO = (
-    "## Statements Q&A\n"
+    "# Statements Q&A\n"
     "Answers are made only of **verbatim quotes** from the ingested statements, each with "
     "its source. When the statements don't address a question, it says so."
 )
@@ -62,6 +60,7 @@ class _AskTab:
     stop: gr.Button
     chips: gr.HTML
     failed: gr.Textbox
+    run: gr.Textbox
     examples: Examples
     statements: gr.Dropdown
     organization: gr.Dropdown
@@ -86,6 +85,7 @@ def _question_box(settings: Settings) -> tuple[gr.HTML, gr.Textbox, gr.Button, g
     )
     with gr.Row(elem_id="rag-ask-row"):
         msg = gr.Textbox(
+            label="Question",  # its accessible name; not shown
             show_label=False,
             placeholder="Ask a question about the statements…",
             elem_id="rag-question",
@@ -153,6 +153,8 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
             chips, msg, send, stop = _question_box(settings)
             # the last question that failed (never shown): see ui/web/events.py
             failed = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
+            # the running question's token, set in the page (never shown): ui/web/stops.py
+            run = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
             examples = gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Example questions")
             with gr.Accordion("Filters", open=False):
                 statements, organization, author, since, until = _filters()
@@ -185,6 +187,7 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
         stop=stop,
         chips=chips,
         failed=failed,
+        run=run,
         examples=examples,
         statements=statements,
         organization=organization,
@@ -206,11 +209,14 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
 @dataclass
 class _SourcesTab:
     table: gr.Dataframe
+    cards: gr.HTML
     organization: gr.Dropdown
     author: gr.Dropdown
     date: gr.Textbox
     remove: gr.Dropdown
     delete: gr.Button
+    deleter: gr.Row
+    uploader: gr.Column
     files: gr.File
     meta: list[gr.Textbox]
     ingest: gr.Button
@@ -239,42 +245,55 @@ def _sources_tab(settings: Settings) -> _SourcesTab:
         column_widths=["15%", "16%", "11%", "9%", "27%", "14%", "8%"],
         label="Ingested statements — click a row to read the statement",
         elem_id="rag-sources",
+        type="array",
     )
-    with gr.Row(equal_height=True):
-        remove = gr.Dropdown([], label="Delete a statement", scale=4, elem_id="rag-remove")
-        delete = gr.Button("Delete statement…", variant="stop", scale=1, elem_id="rag-delete")
-    gr.Markdown(
-        f"**Add statements** — {', '.join(UPLOAD_TYPES)} files up to "
-        f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of this "
-        "upload; leave it empty to use what each file declares (front matter), or add a "
-        '`statements.json` with them: `{"file.txt": {"organization": "…", "date": "2020"}}`.'
-    )
-    files = gr.File(file_count="multiple", file_types=list(ACCEPTED), label="Statement files")
-    with gr.Row():
-        meta = [
-            gr.Textbox("", label="Organization"),
-            gr.Textbox("", label="Author"),
-            gr.Textbox("", label="Date", placeholder="YYYY[-MM[-DD]]"),
-            gr.Textbox("", label="Title"),
-        ]
-    ingest_btn = gr.Button("Ingest files", variant="primary")
-    urls = gr.Textbox(
-        "",
-        lines=2,
-        max_lines=12,
-        label="Or web pages: one URL per line (main text only; the metadata above applies)",
-        placeholder="https://example.org/news/statement-on-housing",
-        elem_id="rag-urls",
-    )
-    fetch = gr.Button("Fetch and ingest pages", elem_id="rag-fetch")
+    # the same rows as cards, shown instead of the table on narrow screens (app.css)
+    cards = gr.HTML("", js_on_load=CARDS_JS, elem_id="rag-source-cards")
+    # with RAG_UI_ADMINS, shown on load to the administrators only
+    everyone = admins(settings) is None
+    with gr.Row(equal_height=True, visible=everyone) as deleter:
+        remove = gr.Dropdown(
+            [], multiselect=True, label="Delete statements", scale=4, elem_id="rag-remove"
+        )
+        delete = gr.Button("Delete selected…", variant="stop", scale=1, elem_id="rag-delete")
+    with gr.Column(visible=everyone) as uploader:
+        gr.Markdown(
+            f"**Add statements** — {' '.join(UPLOAD_TYPES)} files up to "
+            f"{settings.max_upload_mb:g} MB each. Metadata below applies to every file of "
+            "this upload; leave it empty to use what each file declares (front matter), or "
+            'add a `statements.json` with them: `{"file.txt": {"organization": "…", '
+            '"date": "2020"}}`.'
+        )
+        # no file_types: a file of another type is reported as skipped in the summary
+        files = gr.File(file_count="multiple", label="Statement files")
+        with gr.Row():
+            meta = [
+                gr.Textbox("", label="Organization"),
+                gr.Textbox("", label="Author"),
+                gr.Textbox("", label="Date", placeholder="YYYY[-MM[-DD]]"),
+                gr.Textbox("", label="Title"),
+            ]
+        ingest_btn = gr.Button("Ingest files", variant="primary")
+        urls = gr.Textbox(
+            "",
+            lines=2,
+            max_lines=12,
+            label="Or web pages: one URL per line (main text only; the metadata above applies)",
+            placeholder="https://example.org/news/statement-on-housing",
+            elem_id="rag-urls",
+        )
+        fetch = gr.Button("Fetch and ingest pages", elem_id="rag-fetch")
     report = gr.HTML(label="report", elem_id="rag-report")
     return _SourcesTab(
         table,
+        cards,
         organization,
         author,
         date,
         remove,
         delete,
+        deleter,
+        uploader,
         files,
         meta,
         ingest_btn,
@@ -292,6 +311,14 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
         browser_id = gr.BrowserState(
             "", storage_key=BROWSER_KEY, secret=browser_secret(settings.home)
         )
+        gr.Markdown(INTRO)
+        with gr.Tabs() as tabs:
+            with gr.Tab("Ask", id="ask"):
+                ask = _ask_tab(settings, services.answerer.llm is not None)
+            with gr.Tab("Sources", id="sources") as sources_tab:
+                src_tab = _sources_tab(settings)
+        # Declared after the page's main part, so Tab reaches the question box before
+        # the saved conversations (the sidebar's place on screen is the same).
         with gr.Sidebar(label="Conversations", open=True, elem_id="rag-sidebar"):
             conversations = gr.Radio(
                 [],
@@ -310,17 +337,12 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
             with gr.Row():
                 rename = gr.Button("Rename", size="sm", elem_id="rag-rename")
                 forget = gr.Button("Delete…", size="sm", variant="stop", elem_id="rag-forget")
-        gr.Markdown(INTRO)
-        with gr.Tabs() as tabs:
-            with gr.Tab("Ask", id="ask"):
-                ask = _ask_tab(settings, services.answerer.llm is not None)
-            with gr.Tab("Sources", id="sources") as sources_tab:
-                src_tab = _sources_tab(settings)
         # API-only parts of /chat: a question box and a JSON result, never shown.
         with gr.Column(visible=False):
             api_question = gr.Textbox(label="question")
             api_result = gr.JSON(label="answer")
             api_trigger = gr.Button("chat")
+            confirmed = gr.Textbox(label="confirmed")
         wire(
             Page(
                 services=services,
@@ -337,6 +359,7 @@ def build_app(services: Services, settings: Settings) -> gr.Blocks:
                 api_question=api_question,
                 api_result=api_result,
                 api_trigger=api_trigger,
+                confirmed=confirmed,
                 load_trigger=demo.load,
             )
         )

@@ -157,7 +157,9 @@ def statement_viewer(statement: Statement, start: object = None, end: object = N
         + (f'<p class="rag-meta">{meta}</p>' if meta and statement.title else "")
         + f'<p class="rag-meta">Source: {_source(statement)} · id {esc(statement.statement_id)}'
         f" · {len(blocks)} paragraphs{link}</p>{note}</div>"
-        f'<div class="rag-viewer-text">{"".join(blocks)}</div></div>'
+        # focusable, so its text can be scrolled with the keyboard
+        f'<div class="rag-viewer-text" tabindex="0" role="region" aria-label="Statement text">'
+        f"{''.join(blocks)}</div></div>"
     )
 
 
@@ -171,6 +173,24 @@ def _highlight(text: str, paragraph: Paragraph, span: tuple[int, int] | None) ->
 
 
 # -- sources ------------------------------------------------------------------------
+
+
+def statement_cards(rows: Sequence[Sequence[object]]) -> str:
+    """The Sources table's rows as cards, for narrow screens: title (or source), who and
+    when, the id; a card opens its statement (``static/cards.js``)."""
+    cards = []
+    for row in rows:
+        sid, org, author, date, title, source, passages = (str(v or "") for v in row[:7])
+        who = ", ".join(v for v in (author, org, date) if v)
+        cards.append(
+            f'<li class="rag-source-card" role="button" tabindex="0" '
+            f'data-statement="{esc(sid)}"><span class="rag-source-title">{esc(title or source)}'
+            f'</span><span class="rag-meta">{esc(who or "no author, organization or date")}'
+            f'</span><span class="rag-meta">{esc(sid)} · {esc(passages)} passages</span></li>'
+        )
+    if not cards:
+        return '<p class="rag-empty">No statements match.</p>'
+    return f'<ul class="rag-source-cards" aria-label="Ingested statements">{"".join(cards)}</ul>'
 
 
 def ingest_report(lines: Iterable[tuple[str, str]]) -> str:

@@ -81,12 +81,14 @@ class RatingHandlers:
         request: gr.Request | None,
     ) -> str:
         owner = owner_of(request, browser_id)
+        history: list[Any] = []
         try:
             if owner and conversation:
                 self.conversations.rate(owner, conversation, turn, verdict, comment)
+                history = self.conversations.rating_history(owner, conversation, turn)
             if verdict is not None:
                 key = f"{conversation}:{turn}" if conversation else None
-                record_feedback(self.settings, answers[turn], verdict, comment, key)
+                record_feedback(self.settings, answers[turn], verdict, comment, key, history)
         except RagError as exc:
             warn(for_web(exc))
             return comment

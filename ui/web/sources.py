@@ -12,20 +12,20 @@ from typing import Any
 
 import gradio as gr
 
-from ingest.remove import remove_uploaded_copies
 from ingest.web import domain
 from rag.errors import RagError, StatementNotFoundError
 from rag.models import Citation
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
+from ui.web.auth import may_change
 from ui.web.toasts import for_web, info, unknown_statement, warn
-from ui.web.uploads import ingest_with_progress, upload_meta
+from ui.web.uploads import ingest_with_progress, summary, upload_meta
 from ui.web.weblinks import fetch_with_progress
 
 SOURCES_HEADERS = ["Statement id", "Organization", "Author", "Date", "Title", "Source", "Passages"]
 TEXT_CACHE_SIZE = 256
-KEEP = "__keep__"  # sent instead of an id when a confirm() is declined
+NOT_ALLOWED = "Only the administrators (RAG_UI_ADMINS) can add or delete statements."
 
 
 class SourceHandlers:
@@ -84,7 +84,7 @@ class SourceHandlers:
             gr.update(choices=authors),
             gr.update(choices=orgs),
             gr.update(choices=authors),
-            gr.update(choices=statements, value=None),
+            gr.update(choices=statements),  # a selection to delete is kept
         )
 
     def sources_rows(
@@ -108,40 +108,24 @@ class SourceHandlers:
             and (not when or (s.date or "").startswith(when))
         ]
 
+    @staticmethod
+    def cards(rows: list[list[Any]] | None) -> str:
+        """The table's rows as cards (shown instead of the table on narrow screens)."""
+        return html.statement_cards(rows or [])
+
+    def open_card(self, evt: gr.EventData) -> tuple[Any, Any]:
+        """A card opens its statement in the viewer (on the Ask tab)."""
+        data = getattr(evt, "_data", None) or {}
+        if not isinstance(data, dict) or not data.get("statement"):
+            return gr.skip(), gr.skip()
+        return self.viewer(str(data["statement"])), gr.Tabs(selected="ask")
+
     def open_row(self, evt: gr.SelectData) -> tuple[Any, Any]:
         """A row of the Sources table opens its statement in the viewer (on the Ask tab)."""
         row = evt.row_value if isinstance(evt.row_value, list) else None
         if not row or not row[0]:
             return gr.skip(), gr.skip()
         return self.viewer(str(row[0])), gr.Tabs(selected="ask")
-
-    def delete(self, statement_id: str | None) -> tuple[Any, ...]:
-        """Remove a statement from the store, the keyword index and the choices (and its
-        uploaded copy, so a later ingest of the uploads does not bring it back).
-
-        Returns (report, table, statement choices, organization choices)."""
-        sid = (statement_id or "").strip()
-        if sid == KEEP:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        if not sid:
-            warn("Choose a statement to delete first.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        try:
-            statement = self.services.store.statement(sid)
-            self.services.store.delete_statement(sid)
-        except StatementNotFoundError:
-            warn(unknown_statement(sid))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        except RagError as exc:
-            warn(for_web(exc))
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        finally:
-            self.services.catalog.invalidate()
-        remove_uploaded_copies(self.settings, [statement])
-        info(f"Deleted statement {sid}.")
-        statements, orgs = self.choices()
-        report = html.ingest_report([("deleted", f"{statement.source} → {sid} deleted")])
-        return report, self.sources_rows(), gr.update(choices=statements), gr.update(choices=orgs)
 
     # -- viewer -----------------------------------------------------------------
 
@@ -189,11 +173,14 @@ class SourceHandlers:
         date: str | None,
         title: str | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the progress tracker
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Copy uploads into the data directory, ingest them, refresh the choices.
 
         Returns (report, sources table, statement choices, organization choices, files).
         """
+        if not may_change(self.settings, getattr(request, "username", None)):
+            return self._refused()
         meta = upload_meta(organization, author, date, title)
         try:
             lines = ingest_with_progress(self.settings, self.services, files or [], meta, progress)
@@ -209,17 +196,26 @@ class SourceHandlers:
         date: str | None,
         title: str | None,
         progress: gr.Progress = gr.Progress(),  # Gradio injects the progress tracker
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Fetch and ingest web pages (one URL per line), like ``rag ingest URL``.
 
         Returns (report, sources table, statement choices, organization choices, URL box).
         """
+        if not may_change(self.settings, getattr(request, "username", None)):
+            return self._refused()
         meta = upload_meta(organization, author, date, title)
         try:
             lines = fetch_with_progress(self.settings, self.services, urls or "", meta, progress)
         except RagError as exc:
             return self._ingested(None, exc)
         return self._ingested(lines, clear="")
+
+    @staticmethod
+    def _refused() -> tuple[Any, ...]:
+        warn(NOT_ALLOWED)
+        report = html.ingest_report([("error", NOT_ALLOWED)])
+        return report, gr.skip(), gr.skip(), gr.skip(), gr.skip()
 
     def _ingested(
         self, lines: list[tuple[str, str]] | None, exc: RagError | None = None, clear: Any = None
@@ -237,9 +233,11 @@ class SourceHandlers:
                 gr.skip(),
                 gr.skip(),
             )
-        ready = sum(1 for status, _ in lines if status in ("new", "updated", "unchanged"))
-        if ready:
-            info(f"{ready} statement(s) ready: ask about them now.")
+        counts = summary(lines)
+        if any(status in ("new", "updated", "unchanged") for status, _ in lines):
+            info(f"{counts}: ask about them now.")
+        elif counts:
+            info(f"{counts}: nothing new to ask about.")
         statements, orgs = self.choices()
         return (
             html.ingest_report(lines),

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import gradio as gr
 
-from rag.errors import EmptyStoreError, InvalidFilterError, RagError, StatementNotFoundError
+from rag.errors import (
+    EmptyStoreError,
+    IngestLockedError,
+    InvalidFilterError,
+    RagError,
+    StatementNotFoundError,
+)
 from ui.web.markup import esc
 
 WEB_HINTS: dict[type[RagError], str] = {
     EmptyStoreError: "add statement files in the Sources tab",
     InvalidFilterError: "the Sources tab lists the ingested statements",
     StatementNotFoundError: "the Sources tab lists the ingested statements",
+    IngestLockedError: "it is still adding statements: try again when it has finished",
 }
 
 
@@ -30,7 +37,7 @@ def unknown_statement(statement_id: str) -> str:
 
 def for_web(exc: RagError) -> str:
     """The error's one line, with a hint fit for the page instead of a CLI command."""
-    if exc.hint and "`rag " in exc.hint:
+    if exc.hint and ("`rag " in exc.hint or "--" in exc.hint):
         hint = next((h for kind, h in WEB_HINTS.items() if isinstance(exc, kind)), None)
         return f"{exc.message} ({hint})" if hint else exc.message
     return str(exc)
