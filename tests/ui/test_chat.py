@@ -339,16 +339,16 @@ def test_filter_chips_stop_and_counter(server: Server, page: Any, screens: Path)
     page.click("[role='option']:has-text('Ann Rider')")
     page.get_by_label("Since").fill("2003")
     page.get_by_label("Since").press("Tab")
-    page.get_by_label("Compare: one column per statement").check()
+    page.locator("#rag-mode").get_by_label("Compare speakers").check()
     page.wait_for_selector("#rag-chips .rag-chip:has-text('Author: Ann Rider')")
     page.wait_for_selector("#rag-chips .rag-chip:has-text('Since: 2003')")
-    page.wait_for_selector("#rag-chips .rag-chip:has-text('Compare')")
+    page.wait_for_selector("#rag-chips .rag-chip:has-text('Answer as: Compare speakers')")
     page.click("text=Filters")  # closed: the chips stay in view
     page.wait_for_timeout(300)
     assert page.locator("#rag-chips .rag-chip").count() == 3
     page.locator("#rag-chips").screenshot(path=str(screens / "filter-chips.png"))
     page.screenshot(path=str(screens / "filter-chips-page.png"))
-    page.click("#rag-chips [aria-label='Remove filter: Compare']")
+    page.click("#rag-chips [aria-label='Remove filter: Answer as: Compare speakers']")
     page.wait_for_function("document.querySelectorAll('#rag-chips .rag-chip').length === 2")
     # Ann Rider's statement is undated: with "since 2003" nothing matches, so that chip goes too
     page.click("#rag-chips [aria-label='Remove filter: Since: 2003']")
@@ -523,3 +523,30 @@ def test_two_tabs_on_one_conversation_lose_nothing(server: Server, context: Any)
     assert [a.question for a in saved[first]] == [first, SEP_Q]
     assert [a.question for a in saved[edited]] == [edited]
     tab_b.wait_for_function("document.querySelectorAll('#rag-conversations label').length === 2")
+
+
+def test_answer_modes_are_page_controls(server: Server, page: Any, screens: Path) -> None:
+    """Issue 20: compare, positions and timeline without special phrasing: the "Answer as"
+    control; positions come as a table with clickable citations, a timeline as a list."""
+    _open(page, server.url)
+    page.locator("#rag-mode").get_by_label("Positions of all speakers").check()
+    page.wait_for_selector("#rag-chips .rag-chip:has-text('Answer as: Positions')")
+    _ask(page, "the Democratic Party")
+    answer = page.locator(ANSWERED).last
+    table = answer.locator("table.rag-positions")
+    table.wait_for()
+    assert table.locator("tbody tr").count() >= 1
+    assert "Positions on the Democratic Party" in answer.inner_text()
+    answer.locator("table.rag-positions a.rag-ref").first.click()  # opens the statement
+    page.wait_for_selector("#rag-viewer mark.rag-cited")
+    with page.expect_download() as download:
+        page.click("#rag-csv")
+    rows = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("speaker,author,organization,date") and len(rows) >= 2
+    answer.screenshot(path=str(screens / "positions-table.png"))
+
+    page.locator("#rag-mode").get_by_label("One speaker's timeline").check()
+    _ask(page, "What has Naomi Craine said about Iran?")
+    timeline = page.locator(ANSWERED).last.locator("ol.rag-timeline")
+    timeline.wait_for()
+    assert "2020-01-03" in timeline.inner_text()

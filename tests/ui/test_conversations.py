@@ -148,7 +148,7 @@ def test_filter_chips_are_escaped_and_removable() -> None:
         organization="Party <img src=x>",
         author="A. Author",
         since="2010",
-        compare=True,
+        mode="positions",
         edit_turn=1,
     )
     chips = active_chips(active, {"s1": "SEP, 2020"})
@@ -160,7 +160,7 @@ def test_filter_chips_are_escaped_and_removable() -> None:
         "Organization: Party <img src=x>",
         "Author: A. Author",
         "Since: 2010",
-        "Compare",
+        "Answer as: Positions",
     ]
     markup = chips_html(chips)
     assert "<img" not in markup and "Party &lt;img src=x&gt;" in markup
@@ -168,7 +168,7 @@ def test_filter_chips_are_escaped_and_removable() -> None:
     assert "Searching all statements" in chips_html(active_chips(ActiveFilters()))
     assert remove_chip("statement:s1", ["s1", "s2"]) == {"statements": ["s2"]}
     assert remove_chip("organization", []) == {"organization": ""}
-    assert remove_chip("compare", []) == {"compare": False}
+    assert remove_chip("mode", []) == {"mode": "auto"}
     assert remove_chip("edit", []) == {"edit": None}
     assert remove_chip("bogus", []) == {}
 

@@ -3,7 +3,7 @@ and ``/chat`` (a conversation per client session, so follow-ups resolve)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import gradio as gr
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rag.errors import RagError
 from rag.models import Answer
 from rag.service import Services
-from ui.web.chat import filters_of
+from ui.web.chat import filters_of, mode_of
 
 
 class ApiInput(BaseModel):
@@ -28,6 +28,7 @@ class ApiInput(BaseModel):
     until: str | None = None
     compare: bool | None = False
     use_llm: bool | None = False
+    mode: Literal["auto", "answer", "compare", "positions", "timeline"] | None = None
 
 
 def checked(**values: Any) -> ApiInput:
@@ -61,8 +62,10 @@ class ApiHandlers:
         until: str | None = None,
         compare: bool = False,
         author: str | None = None,
+        mode: str | None = None,
     ) -> dict[str, Any]:
-        """Answer one question with verbatim quotes: the ``rag ask --json`` object."""
+        """Answer one question with verbatim quotes: the ``rag ask --json`` object.
+        ``mode``: compare, positions or timeline (default: read from the question)."""
         got = checked(
             question=question,
             statement_ids=statement_ids,
@@ -71,11 +74,12 @@ class ApiHandlers:
             until=until,
             compare=compare,
             author=author,
+            mode=mode,
         )
         filters = filters_of(got.statement_ids, got.organization, got.since, got.until, got.author)
         try:
             answer = self.services.answerer.answer(
-                got.question, filters, compare=True if got.compare else None
+                got.question, filters, mode=mode_of(got.mode) or mode_of(bool(got.compare))
             )
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
@@ -110,8 +114,8 @@ class ApiHandlers:
                 got.question,
                 filters_of(got.statement_ids, got.organization, got.since, got.until, got.author),
                 history,
-                compare=True if got.compare else None,
                 use_llm=bool(got.use_llm),
+                mode=mode_of(bool(got.compare)),
             )
         except RagError as exc:
             raise gr.Error(str(exc), print_exception=False) from None

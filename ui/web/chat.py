@@ -26,7 +26,9 @@ from rag.models import (
 )
 from rag.service import Services
 from rag.settings import Settings
+from rag.stages.intent import Mode
 from ui.render.markdown import conversation_markdown
+from ui.render.table import answer_csv
 from ui.web import html
 from ui.web.conversations import ConversationChangedError, ConversationStore
 from ui.web.downloads import ExportFolder
@@ -38,6 +40,20 @@ from ui.web.toasts import for_web, info, warn
 logger = logging.getLogger(__name__)
 
 EXPORT_NAME = "statements-qa-conversation.md"
+CSV_NAME = "statements-qa-answer.csv"
+MODES = frozenset({"answer", "compare", "positions", "timeline"})
+
+
+def mode_of(value: str | bool | None) -> Mode | None:
+    """The page's "Answer as" choice (or the API's compare flag) as an answer mode; None:
+    read it from the question."""
+    if value is True:
+        return "compare"
+    if isinstance(value, str) and value in MODES:
+        return value  # type: ignore[return-value]
+    return None
+
+
 STOPPED = "Stopped: the answer was not saved."
 
 
@@ -80,6 +96,14 @@ class ChatHandlers:
         """The conversation as a Markdown file to download."""
         return str(self.exports.write(EXPORT_NAME, conversation_markdown(answers)))
 
+    def export_csv(self, answers: Sequence[Answer] | None) -> Any:
+        """The latest answer's quotes as CSV rows (who, when, where): a positions table
+        for a spreadsheet."""
+        if not answers or answers[-1].abstained:
+            return gr.update(value=None, interactive=False)
+        path = self.exports.write(CSV_NAME, answer_csv(answers[-1]))
+        return gr.update(value=str(path), interactive=True)
+
     def respond(
         self,
         message: str,
@@ -94,7 +118,7 @@ class ChatHandlers:
         author: str | None,
         since: str | None,
         until: str | None,
-        compare: bool,
+        mode: str | bool | None,
         use_llm: bool = False,
         run: str | None = None,
         request: gr.Request | None = None,
@@ -142,8 +166,8 @@ class ChatHandlers:
                 question,
                 filters_of(statement_ids, organization, since, until, author),
                 history,
-                compare=True if compare else None,
                 use_llm=bool(use_llm),
+                mode=mode_of(mode),
             )
             for event in events:
                 if isinstance(event, RetrievalEvent):

@@ -13,7 +13,8 @@ from typing import Any
 from ui.web.markup import esc
 
 EDIT = "edit"
-FIELDS = ("statements", "organization", "author", "since", "until", "compare")
+FIELDS = ("statements", "organization", "author", "since", "until", "mode")
+MODE_LABELS = {"compare": "Compare speakers", "positions": "Positions", "timeline": "Timeline"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class ActiveFilters:
     author: str | None = None
     since: str | None = None
     until: str | None = None
-    compare: bool = False
+    mode: str = "auto"
     edit_turn: int | None = None
 
 
@@ -51,8 +52,8 @@ def active_chips(active: ActiveFilters, names: Mapping[str, str] | None = None) 
         value = (getattr(active, key) or "").strip()
         if value:
             chips.append(Chip(key, f"{label}: {value}"))
-    if active.compare:
-        chips.append(Chip("compare", "Compare"))
+    if active.mode in MODE_LABELS:
+        chips.append(Chip("mode", f"Answer as: {MODE_LABELS[active.mode]}"))
     return chips
 
 
@@ -81,8 +82,8 @@ def remove_chip(key: str, statement_ids: Sequence[str] | None) -> dict[str, Any]
         return {"statements": [s for s in (statement_ids or []) if s != sid]}
     if key == "statements":
         return {"statements": []}
-    if key == "compare":
-        return {"compare": False}
+    if key == "mode":
+        return {"mode": "auto"}
     if key in FIELDS:
         return {key: ""}
     if key == EDIT:

@@ -105,7 +105,7 @@ def wire(p: Page) -> None:
     edit_turn = gr.State(None)
     version = gr.State(None)  # of the open conversation, as this page last saw it
 
-    fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.compare]
+    fields = [ask.statements, ask.organization, ask.author, ask.since, ask.until, ask.mode]
     turn_state = [conversation, edit_turn, p.browser_id, version]
     saved = [conversation, p.conversations, edit_turn, version, ask.failed]
     chat: dict[str, Any] = {
@@ -126,11 +126,13 @@ def wire(p: Page) -> None:
     # right after it (Gradio's default, "once", would drop it silently).
     answering = gr.on(triggers, h.respond, js=SEND_JS, **chat, **limits, trigger_mode="always_last")
     answering.then(_idle, outputs=buttons, queue=False, **private)
+    answering.then(h.export_csv, [answers], [ask.export_csv], **private)
     # a failed or stopped question comes back to the box, unless something new was typed
     ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)
     example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
     from_example = example.then(h.respond, js=SEND_JS, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)
+    from_example.then(h.export_csv, [answers], [ask.export_csv], **private)
     # (the hidden `failed` box is only a slot here: STOP_JS sends the asked question in it)
     ask.stop.click(
         h.stop, [ask.run, ask.failed, ask.msg], [ask.msg], js=STOP_JS, queue=False, **private

@@ -14,7 +14,7 @@ from ui.web.sources import SourceHandlers
 from ui.web.toasts import warn
 
 # The order of the outputs of ``action``: the filter fields, then the edit turn and box.
-FIELDS = ("statements", "organization", "author", "since", "until", "compare")
+FIELDS = ("statements", "organization", "author", "since", "until", "mode")
 
 
 class ChipHandlers:
@@ -28,7 +28,7 @@ class ChipHandlers:
         author: str | None,
         since: str | None,
         until: str | None,
-        compare: bool,
+        mode: str | None,
         edit_turn: int | None,
     ) -> str:
         active = ActiveFilters(
@@ -37,7 +37,7 @@ class ChipHandlers:
             author=author,
             since=since,
             until=until,
-            compare=bool(compare),
+            mode=mode or "auto",
             edit_turn=edit_turn,
         )
         return chips_html(active_chips(active, self.sources.names()))

@@ -39,6 +39,13 @@ from ui.web.sources import SOURCES_HEADERS
 from ui.web.uploads import UPLOAD_TYPES
 
 STATIC = Path(__file__).parent / "static"
+# The answer modes the page offers (rag.stages.intent): value "auto" reads the question.
+MODE_CHOICES = [
+    ("Auto", "auto"),
+    ("Compare speakers", "compare"),
+    ("Positions of all speakers", "positions"),
+    ("One speaker's timeline", "timeline"),
+]
 EXAMPLES = BUNDLED_EXAMPLES  # until the page loads: then made from the store (examples.py)
 ANSWER_GROUP = "answer"
 CITATIONS_JS = (STATIC / "citations.js").read_text(encoding="utf-8")
@@ -67,10 +74,12 @@ class _AskTab:
     author: gr.Dropdown
     since: gr.Textbox
     until: gr.Textbox
-    compare: gr.Checkbox
+    compare: gr.Checkbox  # never shown: the /chat API's compare flag
+    mode: gr.Radio
     use_llm: gr.Checkbox
     new_chat: gr.Button
     export: gr.DownloadButton
+    export_csv: gr.DownloadButton
     comment: gr.Textbox
     helpful: gr.Button
     unhelpful: gr.Button
@@ -155,10 +164,17 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
             failed = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
             # the running question's token, set in the page (never shown): ui/web/stops.py
             run = gr.Textbox("", show_label=False, elem_classes=["rag-hidden"], container=False)
+            mode = gr.Radio(
+                MODE_CHOICES,
+                value="auto",
+                label="Answer as",
+                elem_id="rag-mode",
+                info="Auto reads it from the question; or choose, with no special phrasing.",
+            )
             examples = gr.Examples([[q] for q in EXAMPLES], inputs=[msg], label="Example questions")
             with gr.Accordion("Filters", open=False):
                 statements, organization, author, since, until = _filters()
-                compare = gr.Checkbox(label="Compare: one column per statement")
+                compare = gr.Checkbox(value=False, visible=False)
                 # Shown only when RAG_LLM is configured; its quotes are verified like any other.
                 use_llm = gr.Checkbox(
                     label="LLM answer (every quote checked against the statement)",
@@ -167,6 +183,9 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
             with gr.Row():
                 new_chat = gr.Button("New chat", size="sm")
                 export = gr.DownloadButton("Export as Markdown", size="sm", interactive=False)
+                export_csv = gr.DownloadButton(
+                    "Latest answer as CSV", size="sm", interactive=False, elem_id="rag-csv"
+                )
             with gr.Accordion("Was the latest answer helpful?", open=False):
                 gr.Markdown("Or rate any answer with 👍/👎 under it; a comment here goes with it.")
                 comment = gr.Textbox(label="Comment (optional)", lines=2, max_lines=6)
@@ -195,9 +214,11 @@ def _ask_tab(settings: Settings, llm_available: bool) -> _AskTab:
         since=since,
         until=until,
         compare=compare,
+        mode=mode,
         use_llm=use_llm,
         new_chat=new_chat,
         export=export,
+        export_csv=export_csv,
         comment=comment,
         helpful=helpful,
         unhelpful=unhelpful,
