@@ -14,7 +14,7 @@ import gradio as gr
 
 from ingest.web import domain
 from rag.errors import RagError, StatementNotFoundError
-from rag.models import Citation
+from rag.models import Citation, Statement
 from rag.service import Services
 from rag.settings import Settings
 from ui.web import html
@@ -90,7 +90,9 @@ class SourceHandlers:
     def sources_rows(
         self, organization: str | None = None, author: str | None = None, date: str | None = None
     ) -> list[list[Any]]:
-        """The table, narrowed to an organization, an author and a date prefix (``2020``)."""
+        """The table, narrowed to an organization, an author and a date prefix (``2020``):
+        speaker by speaker (the author, else the organization), each one's statements by
+        date."""
         org, who, when = (organization or "").strip(), (author or "").strip(), (date or "").strip()
         return [
             [
@@ -102,7 +104,7 @@ class SourceHandlers:
                 domain(s.source) or s.source,  # a web page: its site
                 s.passages,
             ]
-            for s in sorted(self.services.store.statements(), key=lambda s: s.statement_id)
+            for s in sorted(self.services.store.statements(), key=_by_speaker)
             if (not org or s.organization == org)
             and (not who or s.author == who)
             and (not when or (s.date or "").startswith(when))
@@ -246,3 +248,7 @@ class SourceHandlers:
             gr.update(choices=orgs),
             clear,
         )
+
+
+def _by_speaker(statement: Statement) -> tuple[str, str, str]:
+    return ((statement.speaker or "").lower(), statement.date or "", statement.statement_id)
