@@ -9,7 +9,8 @@ the real pipeline (``SpeakerGrouping.candidates``); the cross-encoder reads each
 best ``MAX_READ`` sentences. Each grid point is then replayed per group:
 
 - a group addresses the topic when one of its best ``read`` sentences reaches ``floor``
-  and its best evidence reaches ``min_score``;
+  and its best evidence reaches ``min_score`` (a compared speaker: the single-question
+  floor and evidence of the fitted policy, as the answerer holds it to);
 - its quotes are its best sentences by score (or, ``by_cross``, the ones read ordered by
   their logit first), those with enough evidence: one or two per positions row
   (``row_quotes``), up to three per compared speaker, two per timeline entry.
@@ -26,7 +27,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 
@@ -36,8 +37,9 @@ from evals.devsets.results import Shown
 from evals.devsets.run import devset_services, speeches_of
 from evals.devsets.speakers import Spans, Speech, locate_evidence, shows
 from rag.models import Filters
-from rag.policy import FITTED_PATH
+from rag.policy import FITTED_PATH, ScoringPolicy
 from rag.service import Services
+from rag.settings import Settings
 from rag.stages.context import RequestContext
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,7 @@ KINDS = ("positions", "compare", "timeline")
 MAX_READ = 4
 FLOORS = tuple(x / 2 for x in range(-23, -3))  # -11.5 … -2.0
 READS = (1, 2, 3, 4)
-MIN_SCORES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
+MIN_SCORES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 ROW_QUOTES = (1, 2)
 
 
@@ -163,8 +165,11 @@ def _quotes(group: GroupSample, p: Point, n: int) -> list[Candidate] | None:
     return [c for c in rows if c.evidence >= floor][:n]
 
 
-def replay(samples: Sequence[GroupSample], p: Point) -> dict[str, float]:
-    """The figures of one grid point over ``samples``."""
+def replay(
+    samples: Sequence[GroupSample], p: Point, single: tuple[float, float] = (-8.0, 0.275)
+) -> dict[str, float]:
+    """The figures of one grid point over ``samples`` (``single``: the single-question
+    floor and evidence, which a compared side is held to)."""
     hits = expected = rows = relevant = 0
     sides: dict[str, list[bool]] = {}
     timelines: dict[str, list[tuple[bool, bool]]] = {}
@@ -176,8 +181,8 @@ def replay(samples: Sequence[GroupSample], p: Point) -> dict[str, float]:
                 rows += 1
                 relevant += g.addresses
                 hits += bool(g.expected and any(q.shows for q in quotes))
-        elif g.kind == "compare":
-            quotes = _quotes(g, p, 3)
+        elif g.kind == "compare":  # a named side is silent as a plain question abstains
+            quotes = _quotes(g, replace(p, floor=single[0], min_score=single[1]), 3)
             if g.expected:
                 shown = any(q.shows for q in quotes or ())
                 sides.setdefault(g.case_id, []).append(shown)
@@ -204,12 +209,14 @@ def replay(samples: Sequence[GroupSample], p: Point) -> dict[str, float]:
     }
 
 
-def fit(samples: Sequence[GroupSample]) -> tuple[Point, dict[str, float]]:
+def fit(
+    samples: Sequence[GroupSample], single: tuple[float, float] = (-8.0, 0.275)
+) -> tuple[Point, dict[str, float]]:
     best: tuple[tuple[float, int], Point, dict[str, float]] | None = None
     grid = product(FLOORS, READS, MIN_SCORES, (False, True), ROW_QUOTES)
     for floor, read, min_score, by_cross, row_quotes in grid:
         point = Point(floor, read, min_score, by_cross, row_quotes)
-        figures = replay(samples, point)
+        figures = replay(samples, point, single)
         key = (figures["objective"], -read)
         if best is None or key > best[0]:
             best = (key, point, figures)
@@ -232,8 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for split in samples:
             chosen = [c for c in cases if split_of(c) == split]
             samples[split] += collect(services, name, chosen)
-    point, dev = fit(samples["dev"])
-    test = replay(samples["test"], point)
+    policy = ScoringPolicy.from_settings(Settings())
+    single = (policy.rerank_floor, policy.min_score)
+    point, dev = fit(samples["dev"], single)
+    test = replay(samples["test"], point, single)
     report = {"point": vars(point), "dev": dev, "test": test}
     sys.stdout.write(json.dumps(report, indent=1) + "\n")
     if args.write:

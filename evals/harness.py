@@ -117,10 +117,15 @@ def run_case(services: Services, case: Case, texts: StatementTexts | None = None
     citations = texts.quotes(answer.citations)
     nearest = texts.quotes(answer.nearest)
     shown += citations + nearest
-    query = answer.resolved_question or answer.question
+    # retrieval as the answerer retrieves: the text the plan made of the question (a
+    # follow-up's resolved topic, a comparison's topic) within the scope it chose
+    plan = answerer.planner.run(case.question, filters, history, case.compare)
+    scoped = filters
+    if plan.narrowed:
+        scoped = Filters(statement_ids=[s.statement_id for s in plan.scope])
     retrieved = [
         (stored.passage.statement_id, stored.passage.paragraph)
-        for stored, _ in answerer.search(query, k=RETRIEVAL_K, filters=filters)
+        for stored, _ in answerer.search(plan.retrieval_text, k=RETRIEVAL_K, filters=scoped)
     ]
     result = CaseResult(
         id=case.id,

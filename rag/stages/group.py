@@ -131,7 +131,15 @@ class SpeakerGrouping:
             "compare": self.policy.compare_quotes,
             "timeline": self.policy.timeline_quotes,
         }.get(mode, self.policy.positions_quotes)
-        found = self.decide(ctx, topic, self.candidates(ctx, mode, topic, sides), quotes)
+        # A named speaker of a comparison is silent on the same grounds as a plain question
+        # about them abstains (the single-question floor and evidence); positions and
+        # timelines use the numbers fitted on their own dev cases (evals.fit_groups).
+        policy = self.policy
+        if mode == "compare":
+            bar = (policy.rerank_floor, policy.min_score)
+        else:
+            bar = (policy.group_floor, policy.group_min_score)
+        found = self.decide(ctx, topic, self.candidates(ctx, mode, topic, sides), quotes, bar)
         if mode == "positions":
             found.groups.sort(key=lambda g: -g.scored[0].score)
         if mode == "timeline":
@@ -164,7 +172,12 @@ class SpeakerGrouping:
         return scored, {pid: stored for pid, (stored, _) in candidates.items()}
 
     def decide(
-        self, ctx: RequestContext, topic: str, candidates: Candidates, quotes: int
+        self,
+        ctx: RequestContext,
+        topic: str,
+        candidates: Candidates,
+        quotes: int,
+        bar: tuple[float, float] | None = None,
     ) -> Grouped:
         """The groups whose best sentences the cross-encoder reads as addressing
         ``topic``, with at most ``quotes`` quotes each; the others are silent."""
@@ -172,15 +185,14 @@ class SpeakerGrouping:
         keys = list(candidates.groups)
         passages = candidates.passages
         found = Grouped(passages=passages, scored=candidates.scored)
-        policy = replace(
-            self.policy, rerank_floor=self.policy.group_floor, min_score=self.policy.group_min_score
-        )
+        floor, min_score = bar or (self.policy.group_floor, self.policy.group_min_score)
+        policy = replace(self.policy, rerank_floor=floor, min_score=min_score)
         terms = ctx.terms.get(topic)
         with ctx.timed("rerank"):
             for key in keys:
                 group = by_key[key]
                 if group.scored:
-                    group.scored = self._reread(topic, group.scored, ctx.texts)
+                    group.scored = self._reread(topic, group.scored, ctx.texts, floor)
                     group.best_cross = _best_cross(group.scored)
                     group.spans = select_quotes(group.scored, passages, quotes, policy, terms)
                 if group.addresses:
@@ -190,7 +202,7 @@ class SpeakerGrouping:
         return found
 
     def _reread(
-        self, topic: str, scored: list[ScoredSentence], texts: Mapping[str, str]
+        self, topic: str, scored: list[ScoredSentence], texts: Mapping[str, str], floor: float
     ) -> list[ScoredSentence]:
         """The cross-encoder's logit on a group's best sentences, best first, stopping at
         the first that reaches the floor (the decision needs no more)."""
@@ -204,7 +216,7 @@ class SpeakerGrouping:
                 continue
             logit = float(self.reranker.score(topic, [text[s.start : s.end]])[0])
             read[(s.passage_id, s.index)] = logit
-            if logit >= self.policy.group_floor and not by_cross:
+            if logit >= floor and not by_cross:
                 break
         reread = [
             replace(s, features=replace(s.features, cross=read[(s.passage_id, s.index)]))
