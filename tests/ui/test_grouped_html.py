@@ -74,3 +74,18 @@ def test_a_timeline_lists_the_statements_in_date_order() -> None:
     html = answer_message(_answer("timeline", timeline=timeline, speakers=["Barack Obama"]))
     assert '<ol class="rag-timeline">' in html and html.index("2010") < html.index("2014")
     assert "Barack Obama on the war, in date order" in html
+
+
+def test_two_quotes_of_one_paragraph_are_one_card_with_both_marked() -> None:
+    """Issue 21: the same paragraph appeared twice among the citations."""
+    from ui.web.panels import citations_panel
+
+    text = "First sentence here. Second one follows. Third closes it."
+    statement = _statement("s1", "Ann Rider", "Cycling Club", "2020")
+    first = Citation.of(1, statement, 1, 0, 20, text[0:20])
+    third = Citation.of(2, statement, 1, 41, 57, text[41:57])
+    answer = Answer(question="q", abstained=False, answer="", citations=[first, third])
+    panel = citations_panel(answer, {"s1": text})
+    assert panel.count('class="rag-card rag-card-cite"') == 1
+    assert panel.count('<mark class="rag-cited"') == 2 and "[1][2]" in panel
+    assert 'id="rag-cite-2"' in panel  # a marker of either quote still finds the card

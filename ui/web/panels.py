@@ -23,49 +23,65 @@ from ui.web.markup import (
 # -- citations panel ----------------------------------------------------------------
 
 
-def _context(citation: Citation, text: str | None) -> str:
-    """The quote <mark>ed inside its paragraph (or the sentences around it)."""
-    if not text or text[citation.start : citation.end] != citation.quote:
-        return f'<p class="rag-context"><mark>{esc(citation.quote)}</mark></p>'
-    paragraph = paragraph_at(text, citation.start)
-    left, right = context_window(text, paragraph, citation.start, citation.end)
-    before = ("… " if left > paragraph.start else "") + text[left : citation.start]
-    after = text[citation.end : right] + (" …" if right < paragraph.end else "")
-    return (
-        f'<p class="rag-context">{esc(before)}<mark class="rag-cited">{esc(citation.quote)}'
-        f"</mark>{esc(after)}</p>"
-    )
+def _context(citations: Sequence[Citation], text: str | None) -> str:
+    """The quotes <mark>ed inside their paragraph (or the sentences around them): several
+    quotes of one paragraph are marked in one showing of it."""
+    first = citations[0]
+    if not text or any(text[c.start : c.end] != c.quote for c in citations):
+        return "".join(f'<p class="rag-context"><mark>{esc(c.quote)}</mark></p>' for c in citations)
+    paragraph = paragraph_at(text, first.start)
+    ordered = sorted(citations, key=lambda c: c.start)
+    left, _ = context_window(text, paragraph, ordered[0].start, ordered[0].end)
+    _, right = context_window(text, paragraph, ordered[-1].start, ordered[-1].end)
+    parts = ["… " if left > paragraph.start else ""]
+    at = left
+    for c in ordered:
+        if c.start < at:  # overlapping quotes: the first one's mark covers it
+            continue
+        parts.append(esc(text[at : c.start]))
+        parts.append(f'<mark class="rag-cited" data-n="{c.n}">{esc(c.quote)}</mark>')
+        at = c.end
+    parts.append(esc(text[at:right]) + (" …" if right < paragraph.end else ""))
+    return f'<p class="rag-context">{"".join(parts)}</p>'
 
 
-def _card(citation: Citation, text: str | None, kind: str, first: bool = True) -> str:
-    """One quote in its context, headed by who and when; the statement's title and full
-    metadata only on its first card."""
-    number = f'<span class="rag-n">[{citation.n}]</span> ' if kind == "cite" else ""
+def _card(citations: Sequence[Citation], text: str | None, kind: str, first: bool = True) -> str:
+    """The quotes of one paragraph in their context, headed by who and when; the
+    statement's title and full metadata only on its first card."""
+    citation = citations[0]
+    numbers = "".join(f"[{c.n}]" for c in citations)
+    number = f'<span class="rag-n">{numbers}</span> ' if kind == "cite" else ""
     about = ""
     if first and citation.title:
         about = (
             f'<div class="rag-meta"><span class="rag-title">{esc(citation.title)}</span>'
             f'</div><div class="rag-meta">{meta_line(citation)}</div>'
         )
+    anchors = "".join(f'<span id="rag-{kind}-{c.n}"></span>' for c in citations[1:])
     return (
         f'<div class="rag-card rag-card-{kind}" id="rag-{kind}-{citation.n}" role="button" '
         f'tabindex="0" {cite_attrs(citation.statement_id, citation.start, citation.end)} '
-        f'data-n="{citation.n}">'
+        f'data-n="{citation.n}">{anchors}'
         f'<div class="rag-card-head">{number}'
         f'<span class="rag-label">{esc(citation.label)}</span> '
         f'<span class="rag-para">¶{citation.paragraph}</span></div>'
         + about
-        + _context(citation, text)
+        + _context(citations, text)
         + '<div class="rag-open">Open in the statement →</div></div>'
     )
 
 
 def _cards(citations: Sequence[Citation], texts: dict[str, str], kind: str) -> str:
+    """A card per paragraph quoted, in the order of its first quote: a paragraph with two
+    quotes is shown once, both marked (issue 21: the same paragraph appeared twice)."""
+    by_paragraph: dict[tuple[str, int], list[Citation]] = {}
+    for c in citations:
+        by_paragraph.setdefault((c.statement_id, c.paragraph), []).append(c)
     seen: set[str] = set()
     cards = []
-    for c in citations:
-        cards.append(_card(c, texts.get(c.statement_id), kind, c.statement_id not in seen))
-        seen.add(c.statement_id)
+    for (sid, _), group in by_paragraph.items():
+        cards.append(_card(group, texts.get(sid), kind, sid not in seen))
+        seen.add(sid)
     return "".join(cards)
 
 
