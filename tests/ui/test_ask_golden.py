@@ -15,16 +15,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from rag.encoders.onnx import export_dir, read_manifest
 from rag.service import Services
 from rag.settings import Settings
+from tests.ui.process import ROOT, run_rag
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "ask_golden.json"
 QUESTIONS = [
     "What is the Quds Force?",
@@ -38,18 +36,9 @@ QUESTIONS = [
 
 
 def ask_all(home: Path, batch: Path) -> list[dict[str, Any]]:
-    env = {**os.environ, "RAG_HOME": str(home)}
-    env.pop("RAG_ONNX_QUERIES", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "ask", "--json", "--batch", str(batch)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    return [json.loads(line) for line in out.stdout.splitlines()]
+    done = run_rag(home, ["ask", "--json", "--batch", str(batch)])
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def test_ask_json_answers_are_pinned(bundled: Services, tmp_path: Path) -> None:

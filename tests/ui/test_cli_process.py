@@ -4,17 +4,15 @@ flushed, without the interpreter's teardown, and loads only what its path needs.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from rag.service import Services
+from tests.ui.process import run_rag
 
-ROOT = Path(__file__).resolve().parents[2]
 TEARDOWN = "TEARDOWN RAN"
 # what `rag ask` must not import: the other faces, ingest, the torch stack, the LLM stack,
 # bm25s and scipy (a saved keyword index is read with numpy). rich and jsonschema are not
@@ -50,19 +48,10 @@ def rag(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "    print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr)\n"
         "    exit_now(code)\n"
         "ui.cli.exit_now = listed\n"
-        f"sys.argv = ['rag', *{list(args)!r}]\n"
+        "sys.argv = ['rag', *sys.argv[1:]]\n"
         "ui.cli.main()\n"
     )
-    env = {**os.environ, "RAG_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return run_rag(home, args, code)
 
 
 def modules(done: subprocess.CompletedProcess[str]) -> set[str]:
@@ -116,15 +105,7 @@ def test_a_store_first_opened_by_a_quick_ask_ingests_and_answers(tmp_path: Path)
     empty = rag(home, "ask", "What is the Quds Force?", "--json")
     assert empty.returncode == 1
     assert TEARDOWN not in empty.stderr
-    ingested = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "ingest"],
-        cwd=ROOT,
-        env={**os.environ, "RAG_HOME": str(home)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    ingested = run_rag(home, ["ingest"])
     assert ingested.returncode == 0, ingested.stderr[-2000:]
     answered = rag(home, "ask", "What is the Quds Force?", "--json")
     assert answered.returncode == 0, answered.stderr[-2000:]
