@@ -90,6 +90,15 @@ class OnnxQueryEmbedder:
         tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]") or 0)
         self._tokenizer, self._session = tokenizer, session
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the session is loaded (by a first use or ``preload``)."""
+        return self._session is not None
+
+    def preload(self) -> None:
+        """Load the session now (it loads on first use otherwise)."""
+        self._ready()
+
     def _ready(self) -> tuple[Any, Any]:
         if self._session is None:
             with self._lock:
@@ -154,6 +163,13 @@ class HybridEmbedder:
 
     def query_backend(self) -> str:
         return "onnx" if self._query_embedder() is not None else "sentence-transformers"
+
+    def preload(self) -> None:
+        """Open the export and load its session now, if there is one; sentence-transformers
+        (torch) is never loaded ahead of use."""
+        onnx = self._query_embedder()
+        if onnx is not None:
+            onnx.preload()
 
     def _query_embedder(self) -> OnnxQueryEmbedder | None:
         if not self._checked:

@@ -98,7 +98,7 @@ def ask(
     if llm and not settings.llm:
         raise fail("--llm needs a chat model: set RAG_LLM (see the README)")
     with edge():
-        services = build_services(settings)
+        services = build_services(settings, preload=True)
         if question is not None:
             answer = services.answerer.answer(
                 decoded(question), filters, k=k, use_llm=llm, mode=forced
