@@ -59,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale-rounds", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3, help="latency rounds over the questions")
     parser.add_argument("--questions", type=int, default=None, help="use only the first N")
-    parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--cold-runs", type=int, default=7, help="measured `rag ask` runs")
+    parser.add_argument("--ui-runs", type=int, default=3, help="measured UI starts")
     parser.add_argument("--ingest-repeats", type=int, default=3)
     parser.add_argument("--devset-rounds", type=int, default=2, help="rounds over the devsets")
     parser.add_argument("--workdir", type=Path, default=None, help="scratch space (default: temp)")
@@ -142,7 +143,7 @@ def _run(section: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any
     if section == "cold":
         from benchmarks import cold
 
-        return cold.run(runs=args.cold_runs, ui_runs=args.cold_runs)
+        return cold.run(runs=args.cold_runs, ui_runs=args.ui_runs)
     from benchmarks import scale
 
     sizes = [int(s) for s in args.scale_sizes.split(",") if s.strip()]

@@ -19,6 +19,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# The environment this run started with, before ``quiet`` set variables of its own: what a
+# user's shell gives a command (the cold-start section starts its children from it).
+STARTING_ENV = dict(os.environ)
 CASES = ROOT / "evals" / "cases.yaml"
 BENCH_QUESTION = "What is the Quds Force?"
 
@@ -175,7 +178,8 @@ def run_child(
     timeout: float | None = None,
     cwd: Path | None = None,
 ) -> ChildResult:
-    """Run a process to completion and measure its own peak RSS.
+    """Run a process to completion and measure its own peak RSS. ``env`` is the child's
+    whole environment when given (this process's otherwise).
 
     The peak is VmHWM from /proc, sampled every 5 ms until the child exits (a high-water
     mark, so sampling loses at most the last few ms). ``getrusage``/``wait4`` are not used:
@@ -187,7 +191,7 @@ def run_child(
             list(args),
             stdout=out,
             stderr=err,
-            env={**os.environ, **(env or {})},
+            env=dict(os.environ) if env is None else env,
             cwd=str(cwd or ROOT),
             text=True,
         )

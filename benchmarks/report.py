@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report_cold import cold_targets, render_cold
 from benchmarks.report_real import (
-    cold_targets,
     devsets_targets,
     ingest_targets,
     render_devsets,
@@ -82,12 +82,6 @@ def targets(results: dict[str, Any]) -> list[list[Any]]:
     rows += ingest_targets(results)
     rows += devsets_targets(results)
     rows += speakers_targets(results)
-    cold = results.get("cold")
-    if cold:
-        s = cold["rag_ask"]["median_s"]
-        rows.append(["`rag ask` cold <= 2.5 s", f"{s:.2f} s", _verdict(s <= 2.5)])
-        s2 = cold["rag_ask_torch"]["median_s"]
-        rows.append(["  same, RAG_ONNX_QUERIES=false", f"{s2:.2f} s", _verdict(s2 <= 2.5)])
     rows += cold_targets(results)
     return rows
 
@@ -183,69 +177,7 @@ def render(results: dict[str, Any], notes: str) -> str:
             ],
         )
     out += render_ingest(results.get("ingest"))
-    cold = results.get("cold")
-    if cold:
-        out += [
-            "## 3. Cold start",
-            "",
-            f"Ran {cold['ran']}, load {cold['load_before']} -> {cold['load_after']}.",
-            "",
-        ]
-        rows = [["`python -c pass`", f"{cold['python_startup_s']:.2f}", "", "", ""]]
-        for key, label in (
-            ("rag_ask", f'`rag ask "{cold["question"]}" --json`'),
-            ("rag_ask_torch", "same, `RAG_ONNX_QUERIES=false` (questions through torch)"),
-            ("rag_ask_no_rerank", "same, `RAG_RERANKER_MODEL=none` (no cross-encoder)"),
-        ):
-            if key not in cold:
-                continue
-            run = cold[key]
-            rows.append(
-                [
-                    label,
-                    f"{run['median_s']:.2f}",
-                    run["runs_s"],
-                    run.get("cpu_median_s"),
-                    run["peak_rss_mb"],
-                ]
-            )
-        for key, label in (
-            ("ui_ready_s", "`rag ui --no-ingest` until HTTP 200 on /"),
-            ("ui_ready_torch_s", "same, `RAG_ONNX_QUERIES=false`"),
-            ("make_run_ready_s", "a second `make run` (stamps current) until HTTP 200 on /"),
-        ):
-            if key in cold:
-                rows.append([label, cold[key]["median_s"], cold[key]["runs_s"], "", ""])
-        out += _table(
-            ["command (new process, warm OS cache)", "median s", "runs s", "CPU s", "peak RSS MB"],
-            rows,
-        )
-        if "ui_note" in cold:
-            out += [cold["ui_note"], ""]
-        out += [
-            f"Same answer from both: {cold['same_answer']}. The first `rag ingest` of the "
-            f"bundled statements (model load, encode, ONNX export) took "
-            f"{cold['first_ingest_s']} s. Watched packages imported by `rag ask`: "
-            f"{cold['importtime_rag_ask']['imports']}.",
-            "",
-            "Import alone (new process, s): "
-            + ", ".join(f"`{k}` {v}" for k, v in cold["import_alone_s"].items())
-            + ".",
-            "",
-        ]
-        for key, label in (
-            ("importtime_rag_ask", "`rag ask`"),
-            ("importtime_rag_ask_torch", "`rag ask` with `RAG_ONNX_QUERIES=false`"),
-        ):
-            it = cold[key]
-            out += [
-                f"`python -X importtime` of {label}: {it['total_import_ms']:,.0f} ms of imports "
-                f"over {it['packages_imported']} top-level packages (torch imported: "
-                f"{it['imports_torch']}). Self time by package (ms): "
-                + ", ".join(f"{k} {v:,.0f}" for k, v in it["self_ms_by_package"].items())
-                + ".",
-                "",
-            ]
+    out += render_cold(results.get("cold"))
     scale = results.get("scale")
     if scale:
         out += ["## 4. Scale (synthetic corpora)", "", f"Ran {scale['ran']}.", ""]

@@ -1,5 +1,5 @@
 """RESULTS.md parts for issue 14: ingest on the real corpora (throughput, where time goes),
-answer latency per question kind on them, and the start-up targets."""
+answer latency per question kind on them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 from benchmarks.report_table import _table, _verdict
 
 ANSWER_TO_FLOOR = 10.0  # a warm answer <= 10x one bare query embedding (issue 14)
-UI_READY_S = 4.0
 
 
 def ingest_targets(results: dict[str, Any]) -> list[list[Any]]:
@@ -43,26 +42,6 @@ def devsets_targets(results: dict[str, Any]) -> list[list[Any]]:
                 f"{w['ratio_p50_to_floor_onnx']:.2f}x)",
                 _verdict(w["ratio_p50_to_floor_onnx"] <= ANSWER_TO_FLOOR),
             ]
-        )
-    return rows
-
-
-def cold_targets(results: dict[str, Any]) -> list[list[Any]]:
-    cold = results.get("cold")
-    rows: list[list[Any]] = []
-    if cold and "ui_ready_s" in cold:
-        s = cold["ui_ready_s"]["median_s"]
-        rows.append(
-            [
-                f"`rag ui --no-ingest` ready <= {UI_READY_S:.0f} s (ingested store)",
-                f"{s:.2f} s",
-                _verdict(s <= UI_READY_S),
-            ]
-        )
-    if cold and "make_run_ready_s" in cold:
-        s = cold["make_run_ready_s"]["median_s"]
-        rows.append(
-            ["  a second `make run` (stamps current) to HTTP 200", f"{s:.2f} s", _verdict(None)]
         )
     return rows
 

@@ -101,12 +101,21 @@ class OnnxCrossEncoder:
         self._session = session
         logger.info("cross-encoder loaded from %s", self.folder)
 
-    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros(0, dtype=np.float32)
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is loaded (by a first use or ``preload``)."""
+        return self._session is not None
+
+    def preload(self) -> None:
+        """Load the model now (it loads on first use otherwise)."""
         with self._lock:
             if self._session is None:
                 self._load()
+
+    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        self.preload()
         tokenizer = self._tokenizer
         session = self._session
         assert tokenizer is not None and session is not None

@@ -1,13 +1,15 @@
-"""The ONNX export's folder: where it is, what its manifest says, and whether its model
-file is still the one written.
+"""The ONNX export's folder: where it is, what its manifest says, and whether its files are
+still the ones written.
 
-``model.onnx`` is checksummed when it is written (size and sha256 in the manifest). A
-damaged one (truncated, overwritten, one flipped byte) used to fail every question with
-onnxruntime's raw ``InvalidProtobuf``, or to embed silently wrong vectors, and nothing
-wrote it again; now it is not used (questions go through sentence-transformers, which
-then writes the export again). Hashing 90 MB costs 0.1-0.25 s, too much for every ``rag
-ask``: the size and modification time of a file found whole are kept in ``verified.json``
-beside it, and a process that finds them unchanged only compares sizes.
+The folder holds ``model.onnx`` (the graph), ``model.onnx.data`` (its weights, kept apart:
+onnxruntime takes them as they lie instead of parsing 90 MB out of the graph's protobuf),
+``tokenizer.json`` and ``manifest.json``. Both model files are checksummed when written
+(size and sha256 in the manifest). A damaged one (truncated, overwritten, one flipped byte)
+used to fail every question with onnxruntime's raw ``InvalidProtobuf``, or to embed silently
+wrong vectors; now it is not used (questions go through sentence-transformers, which then
+writes the export again). Hashing 90 MB costs 0.1-0.25 s, too much for every ``rag ask``:
+the size, modification time and inode of files found whole are kept in ``verified.json``
+beside them, and a process that finds them unchanged only compares those.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: the model file's size and sha256 in the manifest
+# 2: the model file's size and sha256 in the manifest; 3: the weights in their own file,
+# checksummed too (an export of another format is written again once)
+FORMAT_VERSION = 3
 MODEL_FILE = "model.onnx"
+WEIGHTS_FILE = "model.onnx.data"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
 VERIFIED_FILE = "verified.json"
@@ -51,35 +56,50 @@ def source_fingerprint(model_path: str) -> str:
     return digest.hexdigest()[:20]
 
 
+def checked_files(manifest: dict[str, Any]) -> dict[str, str]:
+    """The checksummed files of an export: file name -> the manifest key of its sizes."""
+    files = {MODEL_FILE: "model"}
+    if manifest.get("weights"):  # the weights' file name; its record is "weights_file"
+        files[str(manifest["weights"])] = "weights_file"
+    return files
+
+
+def file_record(path: Path) -> dict[str, Any]:
+    """What the manifest records of a file it checks: its size and sha256."""
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    return {"bytes": path.stat().st_size, "sha256": digest}
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    """The export's manifest, or None when there is no complete export (or its model file
-    is not the size written)."""
+    """The export's manifest, or None when there is no complete export (or a model file is
+    not the size written)."""
     try:
         manifest = json.loads((out_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        size = (out_dir / MODEL_FILE).stat().st_size
-    except (OSError, ValueError):
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+            return None
+        for name, key in checked_files(manifest).items():
+            if (out_dir / name).stat().st_size != manifest.get(key, {}).get("bytes"):
+                return None
+    except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
-        return None
-    if size != manifest.get("model_bytes") or not (out_dir / TOKENIZER_FILE).is_file():
+    if not (out_dir / TOKENIZER_FILE).is_file():
         return None
     return dict(manifest)
 
 
-def model_checksum(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def _state(out_dir: Path, names: list[str]) -> list[list[int]]:
+    states = []
+    for name in names:
+        info = os.stat(out_dir / name)
+        states.append([info.st_size, info.st_mtime_ns, info.st_ino])
+    return states
 
 
-def _state(path: Path) -> list[int]:
-    info = os.stat(path)
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
-
-
-def remember_verified(out_dir: Path) -> None:
-    """Note that ``model.onnx`` is whole as it is now (after writing or hashing it)."""
+def remember_verified(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Note that the model files are whole as they are now (after writing or hashing them)."""
     try:
-        state = _state(out_dir / MODEL_FILE)
+        state = _state(out_dir, sorted(checked_files(manifest)))
         temporary = out_dir / f".{VERIFIED_FILE}.{os.getpid()}.tmp"
         temporary.write_text(json.dumps(state), encoding="utf-8")
         temporary.replace(out_dir / VERIFIED_FILE)
@@ -88,19 +108,22 @@ def remember_verified(out_dir: Path) -> None:
 
 
 def model_is_whole(out_dir: Path, manifest: dict[str, Any]) -> bool:
-    """Whether ``model.onnx`` is the file the manifest was written for: by its noted
-    state when unchanged since it was last found whole, else by its sha256."""
-    path = out_dir / MODEL_FILE
+    """Whether the model files are the ones the manifest was written for: by their noted
+    state when unchanged since they were last found whole, else by their sha256."""
+    names = sorted(checked_files(manifest))
     try:
         noted = json.loads((out_dir / VERIFIED_FILE).read_text(encoding="utf-8"))
-        if noted == _state(path):
+        if noted == _state(out_dir, names):
             return True
     except (OSError, ValueError):
         pass
     try:
-        whole = model_checksum(path) == manifest.get("model_sha256")
-    except OSError:
+        whole = all(
+            file_record(out_dir / name)["sha256"] == manifest.get(key, {}).get("sha256")
+            for name, key in checked_files(manifest).items()
+        )
+    except (OSError, AttributeError):
         return False
     if whole:
-        remember_verified(out_dir)
+        remember_verified(out_dir, manifest)
     return whole

@@ -1,11 +1,13 @@
-"""Keyword search (bm25s) over the stored passages, persisted next to the store.
+"""Keyword search (BM25) over the stored passages, persisted next to the store.
 
-The index is built from Chroma's passages, saved under ``<home>/keyword/<fingerprint>``
-and loaded from there while the store's fingerprint is unchanged: no rebuild per query,
-one rebuild per change of the statements. It is only a cache: ``manifest.json``, written
-last, holds the fingerprint it was built for and a checksum of every file, and a folder
-that does not match them (truncated, reordered, half-deleted, garbage) is not loaded
-(:class:`DamagedIndexError`) but rebuilt from the store.
+The index is built from Chroma's passages with bm25s, saved under
+``<home>/keyword/<fingerprint>`` and loaded from there while the store's fingerprint is
+unchanged: no rebuild per query, one rebuild per change of the statements. A saved index is
+scored by :class:`SavedScores` with numpy alone (bm25s and the scipy it imports cost a
+quarter of a second of every ``rag ask``), to the bit as bm25s scores it. It is only a
+cache: ``manifest.json``, written last, holds the fingerprint it was built for and a
+checksum of every file, and a folder that does not match them (truncated, reordered,
+half-deleted, garbage) is not loaded (:class:`DamagedIndexError`) but rebuilt from the store.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -36,6 +39,84 @@ class DamagedIndexError(ValueError):
     """A saved index that does not match its manifest or the store: rebuild it."""
 
 
+class Scorer(Protocol):
+    """What the index scores with: ``bm25s.BM25`` after a build, :class:`SavedScores`
+    after a load."""
+
+    def get_scores(self, query_tokens_single: list[str]) -> Any: ...
+
+
+class SavedScores:
+    """A saved bm25s index read with numpy alone, scoring as ``bm25s.BM25.get_scores``.
+
+    bm25s stores the BM25 score of every (term, passage) pair as a CSC matrix (``data``,
+    ``indices``, ``indptr``: one column per vocabulary term); a query's scores are its
+    known terms' columns added up, in the query's order, in the saved dtype, exactly as
+    bm25s adds them. Methods with a non-occurrence array (BM25L, BM25+) add its entries.
+    A term without a column scores nothing (bm25s raises on it; ``content_terms`` never
+    yields the one such term, the empty string).
+    """
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        vocab: dict[str, int],
+        num_docs: int,
+        nonoccurrence: np.ndarray | None = None,
+    ) -> None:
+        if len(data) != len(indices) or len(indptr) < 1 or int(indptr[-1]) != len(data):
+            raise DamagedIndexError("the saved score arrays do not fit together")
+        if len(indices) and int(indices.max()) >= num_docs:
+            raise DamagedIndexError("the saved scores name passages beyond the index")
+        self._data, self._indices, self._indptr = data, indices, indptr
+        # bm25s gives the empty string an id past the last column (where bm25s raises)
+        self._vocab = {term: i for term, i in vocab.items() if i < len(indptr) - 1}
+        self._num_docs = num_docs
+        self._nonoccurrence = nonoccurrence
+
+    @classmethod
+    def read(cls, folder: Path) -> SavedScores:
+        """The index ``bm25s.BM25.save`` wrote to ``folder``."""
+        try:
+            params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+            vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+            dtype, int_dtype = np.dtype(params["dtype"]), np.dtype(params["int_dtype"])
+            arrays = [
+                np.load(folder / f"{name}.csc.index.npy", allow_pickle=False)
+                for name in ("data", "indices", "indptr")
+            ]
+            nonoccurrence_file = folder / "nonoccurrence_array.index.npy"
+            nonoccurrence = (
+                np.load(nonoccurrence_file, allow_pickle=False)
+                if params["method"] in ("bm25l", "bm25+")
+                else None
+            )
+            return cls(
+                arrays[0].astype(dtype, copy=False),
+                arrays[1].astype(int_dtype, copy=False),
+                arrays[2],
+                {str(k): int(v) for k, v in vocab.items()},
+                int(params["num_docs"]),
+                nonoccurrence,
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            if isinstance(exc, DamagedIndexError):
+                raise
+            raise DamagedIndexError(f"unreadable BM25 arrays: {exc}") from exc
+
+    def get_scores(self, query_tokens_single: list[str]) -> np.ndarray:
+        ids = [self._vocab[t] for t in query_tokens_single if t in self._vocab]
+        scores = np.zeros(self._num_docs, dtype=self._data.dtype)
+        for i in ids:
+            start, end = self._indptr[i], self._indptr[i + 1]
+            np.add.at(scores, self._indices[start:end], self._data[start:end])
+        if self._nonoccurrence is not None:
+            scores += self._nonoccurrence[ids].sum()
+        return scores
+
+
 class KeywordIndex:
     """BM25 over passages, with the document frequencies used to weight query terms."""
 
@@ -43,7 +124,7 @@ class KeywordIndex:
         self,
         passage_ids: list[str],
         statement_ids: list[str],
-        retriever: object | None,
+        retriever: Scorer | None,
         doc_freq: dict[str, int],
     ) -> None:
         self.passage_ids = passage_ids
@@ -118,7 +199,8 @@ class KeywordIndex:
             cached = self._recent.get(terms)
         if cached is not None:
             return cached
-        scores = np.asarray(self._retriever.get_scores(list(terms)))  # type: ignore[union-attr]
+        assert self._retriever is not None
+        scores = np.asarray(self._retriever.get_scores(list(terms)))
         with self._lock:
             self._recent[terms] = scores
             while len(self._recent) > RECENT_SCORES:
@@ -175,8 +257,6 @@ class KeywordIndex:
     def load(cls, folder: Path, fingerprint: str, passages: int) -> KeywordIndex:
         """The index saved in ``folder`` for the store with ``fingerprint`` and ``passages``
         passages. Raises :class:`DamagedIndexError` unless every file is the one written."""
-        import bm25s
-
         try:
             manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
             wanted = (manifest["fingerprint"], int(manifest["passages"]), manifest["files"])
@@ -187,9 +267,7 @@ class KeywordIndex:
         if _checksums(folder) != wanted[2]:
             raise DamagedIndexError("files differ from the ones written")
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        retriever = None
-        if (folder / "bm25").exists():
-            retriever = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        retriever = SavedScores.read(folder / "bm25") if (folder / "bm25").exists() else None
         index = cls(
             meta["ids"], meta["sids"], retriever, {k: int(v) for k, v in meta["df"].items()}
         )

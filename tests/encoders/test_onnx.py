@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from rag.encoders.onnx import (
     export_onnx,
     read_manifest,
 )
+from rag.encoders.onnx_files import MANIFEST_FILE, MODEL_FILE, WEIGHTS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,35 @@ def test_same_vectors_as_sentence_transformers(
     assert cosines.min() > 0.9999
     assert onnx.model_name == embedder.model_name
     assert np.allclose(np.linalg.norm(onnx.embed_documents(texts), axis=1), 1.0, atol=1e-5)
+
+
+def test_weights_kept_apart_give_the_same_vectors_to_the_bit(
+    onnx_dir: Path, tmp_path: Path
+) -> None:
+    """The export keeps its weights in model.onnx.data (a quicker session load); an export
+    of the earlier single-file layout (no ``weights`` in its manifest) still loads, and both
+    embed exactly alike."""
+    import onnx
+
+    manifest = read_manifest(onnx_dir)
+    assert manifest is not None and manifest["weights"] == WEIGHTS_FILE
+    assert (onnx_dir / WEIGHTS_FILE).stat().st_size > 20 * (onnx_dir / MODEL_FILE).stat().st_size
+    single = tmp_path / "single"
+    shutil.copytree(onnx_dir, single)
+    onnx.save_model(onnx.load(str(onnx_dir / MODEL_FILE)), str(single / MODEL_FILE))
+    (single / WEIGHTS_FILE).unlink()
+    del manifest["weights"]
+    (single / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    texts = ["What is the Quds Force?", "Who was killed?", "word " * 600, "x"]
+    apart = OnnxQueryEmbedder(onnx_dir).embed_documents(texts)
+    assert np.array_equal(OnnxQueryEmbedder(single).embed_documents(texts), apart)
+
+
+def test_an_export_missing_its_weights_is_no_export(onnx_dir: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(onnx_dir, broken)
+    (broken / WEIGHTS_FILE).unlink()
+    assert read_manifest(broken) is None
 
 
 def test_query_path_imports_no_torch(onnx_dir: Path) -> None:

@@ -14,7 +14,14 @@ import pytest
 from ingest.pipeline import BUNDLED_CORPUS, Ingestor
 from rag.encoders.embeddings import SentenceTransformerEmbedder
 from rag.encoders.onnx import HybridEmbedder, export_dir
-from rag.encoders.onnx_files import MANIFEST_FILE, MODEL_FILE, VERIFIED_FILE, model_checksum
+from rag.encoders.onnx_files import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    VERIFIED_FILE,
+    WEIGHTS_FILE,
+    checked_files,
+    file_record,
+)
 from rag.service import Services, build_services
 from rag.settings import Settings
 from rag.store.keyword import KeywordIndex
@@ -90,7 +97,7 @@ def overwrite_middle(model: Path) -> None:  # same size: InvalidProtobuf, or oth
 
 def flip_one_byte(model: Path) -> None:  # still parses: silently different vectors before
     data = bytearray(model.read_bytes())
-    data[-100_000] ^= 0x55
+    data[len(data) * 2 // 3] ^= 0x55
     model.write_bytes(bytes(data))
 
 
@@ -100,7 +107,7 @@ def passes_checks_but_not_onnx(model: Path) -> None:
     model.write_bytes(b"not a protobuf" * 1000)
     manifest_path = model.parent / MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest.update(model_bytes=model.stat().st_size, model_sha256=model_checksum(model))
+    manifest[checked_files(manifest)[model.name]] = file_record(model)
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
@@ -121,11 +128,13 @@ def _hybrid(settings: Settings, embedder: SentenceTransformerEmbedder) -> Hybrid
     return HybridEmbedder(embedder, export_dir(settings.home, embedder.model_name))
 
 
+@pytest.mark.parametrize("target", [MODEL_FILE, WEIGHTS_FILE])
 @pytest.mark.parametrize(
     "damage", [truncate, overwrite_middle, flip_one_byte, passes_checks_but_not_onnx]
 )
 def test_a_damaged_onnx_export_is_not_used_and_is_written_again(
     damage: Callable[[Path], None],
+    target: str,
     exported: Settings,
     embedder: SentenceTransformerEmbedder,
     tmp_path: Path,
@@ -139,7 +148,7 @@ def test_a_damaged_onnx_export_is_not_used_and_is_written_again(
     assert healthy.embedder.query_backend() == "onnx"  # type: ignore[attr-defined]
     want = {q: citation_keys(healthy.answerer.answer(q)) for q in QUESTIONS}
     folder = export_dir(home, embedder.model_name)
-    damage(folder / MODEL_FILE)
+    damage(folder / target)  # the graph, or the weights kept beside it
 
     damaged = build_services(settings, embedder=_hybrid(settings, embedder))  # a new process
     assert_same_answers(damaged, want)
@@ -147,4 +156,5 @@ def test_a_damaged_onnx_export_is_not_used_and_is_written_again(
     again = _hybrid(settings, embedder)  # the next process finds it written again
     assert again.query_backend() == "onnx"
     manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
-    assert model_checksum(folder / MODEL_FILE) == manifest["model_sha256"]
+    for name, key in checked_files(manifest).items():
+        assert file_record(folder / name) == manifest[key]

@@ -29,7 +29,7 @@ class _Services:
 def test_ask_passes_the_author_filter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     services = _Services()
     monkeypatch.setenv("RAG_HOME", str(tmp_path))
-    monkeypatch.setattr("rag.service.build_services", lambda settings: services)
+    monkeypatch.setattr("rag.service.build_services", lambda settings, **_: services)
     result = CliRunner().invoke(app, ["ask", "What do they demand?", "--author", "Jane Doe"])
     assert result.exit_code == 0, result.output
     assert services.answerer.filters[-1].author == "Jane Doe"

@@ -8,7 +8,15 @@ a few commands and imports what they need only when they run (``rag ask`` stays 
 from __future__ import annotations
 
 from ui.cli import questions, repair, serve, statements
-from ui.cli.app import EXIT_ERROR, EXIT_SKIPPED, app, config_error, quiet_libraries
+from ui.cli.app import (
+    EXIT_ERROR,
+    EXIT_SKIPPED,
+    READS_ONLY,
+    app,
+    config_error,
+    exit_now,
+    quiet_libraries,
+)
 
 __all__ = [
     "EXIT_ERROR",
@@ -25,4 +33,14 @@ __all__ = [
 
 
 def main() -> None:
-    app()
+    """The console script. A command that only reads (``ask``, ``sources``, ``show``) ends
+    its process as soon as its output is flushed (``exit_now``); any other command, and
+    ``app`` as the tests call it, ends as usual."""
+    try:
+        app()
+    except SystemExit as exc:
+        if not READS_ONLY.is_set():
+            raise
+        exit_now(exc.code)
+    if READS_ONLY.is_set():
+        exit_now(0)

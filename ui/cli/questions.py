@@ -11,10 +11,17 @@ import typer
 
 from rag.errors import RagError
 from rag.models import Answer, Filters
-from ui.cli.app import app, decoded, edge, fail, print_json, say, settings_or_fail
-from ui.render.markdown import conversation_markdown
-from ui.render.table import answer_csv
-from ui.render.text import json_safe, readable
+from ui.cli.app import (
+    app,
+    decoded,
+    edge,
+    fail,
+    print_json,
+    reads_only,
+    say,
+    settings_or_fail,
+)
+from ui.cli.escapes import json_safe
 
 
 class Mode(StrEnum):
@@ -30,9 +37,15 @@ def _render(answer: Answer, as_json: bool, as_csv: bool, as_markdown: bool) -> s
     if as_json:
         return json_safe(json.dumps(answer.to_json_dict(), ensure_ascii=False))
     if as_csv:
+        from ui.render.table import answer_csv
+
         return answer_csv(answer)
     if as_markdown:
+        from ui.render.markdown import conversation_markdown
+
         return conversation_markdown([answer])
+    from ui.render.text import readable
+
     return readable(answer)
 
 
@@ -76,6 +89,7 @@ def ask(
     """Answer a question with verbatim quotes (or say the statements don't address it)."""
     from rag.service import build_services
 
+    reads_only()
     if (question is None) == (batch is None):
         if question is None:
             raise fail('nothing to ask: give a question (rag ask "…") or --batch FILE')
@@ -94,7 +108,7 @@ def ask(
     if llm and not settings.llm:
         raise fail("--llm needs a chat model: set RAG_LLM (see the README)")
     with edge():
-        services = build_services(settings)
+        services = build_services(settings, preload=True)
         if question is not None:
             answer = services.answerer.answer(
                 decoded(question), filters, k=k, use_llm=llm, mode=forced
