@@ -20,7 +20,7 @@ from rag.encoders.onnx import (
     export_onnx,
     read_manifest,
 )
-from rag.encoders.onnx_files import MANIFEST_FILE, MODEL_FILE, WEIGHTS_FILE
+from rag.encoders.onnx_files import MANIFEST_FILE, MODEL_FILE, WEIGHTS_FILE, file_record
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,8 @@ def test_weights_kept_apart_give_the_same_vectors_to_the_bit(
     shutil.copytree(onnx_dir, single)
     onnx.save_model(onnx.load(str(onnx_dir / MODEL_FILE)), str(single / MODEL_FILE))
     (single / WEIGHTS_FILE).unlink()
-    del manifest["weights"]
+    del manifest["weights"], manifest["weights_file"]
+    manifest["model"] = file_record(single / MODEL_FILE)  # its size and sha256, as written
     (single / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     texts = ["What is the Quds Force?", "Who was killed?", "word " * 600, "x"]
     apart = OnnxQueryEmbedder(onnx_dir).embed_documents(texts)
