@@ -47,10 +47,18 @@ def render_speakers(data: dict[str, Any] | None) -> list[str]:
         "",
         f"Ran {data['ran']}; load average {data['load_before']} before, {data['load_after']} "
         f"after. {data['statements']} addresses by {data['speakers']} presidents, "
-        f"{data['passages']:,} passages (ingested in {data['ingest_s']} s); every question "
-        f"answered once unmeasured, then {data['rounds']} rounds.",
+        f"{data['passages']:,} passages (ingest, or its check when `BENCH_SOTU_HOME` kept the "
+        f"store: {data['ingest_s']} s); every question answered once unmeasured, then "
+        f"{data['rounds']} rounds.",
         "",
     ]
+    refused = [q for k in data["kinds"].values() for q in k.get("refused", [])]
+    if refused:
+        out += [
+            f"Refused (a name two presidents of the whole folder share; the gate's 1945-2018 "
+            f"slice has one): {'; '.join(refused)}.",
+            "",
+        ]
     rows = []
     for kind, k in data["kinds"].items():
         stages = k["stages_p50_ms"]
