@@ -53,7 +53,17 @@ def surname(author: str) -> str | None:
 def _author_patterns(author: str) -> tuple[re.Pattern[str], ...]:
     """Full name (any case), surname with or without its particles (as capitalised)."""
     patterns = [re.compile(rf"\b{re.escape(author)}{_POSSESSIVE}(?!\w)", re.IGNORECASE)]
+    words = [w for w in author.split() if w.lower().strip(",") not in _SUFFIXES]
     family = surname(author)
+    if family and len(words) > len(family.split()) + 1:
+        # "Lyndon Johnson" for Lyndon B. Johnson: the first name and the surname, which
+        # tells him from Andrew Johnson where the surname alone cannot
+        short = f"{words[0]} {family}"
+        patterns.append(re.compile(rf"\b{re.escape(short)}{_POSSESSIVE}(?!\w)", re.IGNORECASE))
+        # "LBJ", "FDR", "JFK": the initials of three or more names, in capitals
+        initials = "".join(w[0] for w in words if w[:1].isalpha()).upper()
+        if len(initials) >= 3:
+            patterns.append(re.compile(rf"\b{initials}{_POSSESSIVE}(?!\w)"))
     if family:
         forms = {family, family.split()[-1]}
         for form in sorted(forms, key=len, reverse=True):

@@ -117,3 +117,20 @@ def test_people_who_share_a_surname_stay_apart_by_full_name() -> None:
     assert names == ["George H. W. Bush"]
     both = {s.name for s in find_speakers("What did Roosevelt say about trusts?", STORE)}
     assert both == {"Franklin D. Roosevelt", "Theodore Roosevelt"}
+
+
+def test_a_first_name_or_initials_tell_two_people_of_one_surname_apart() -> None:
+    store = [
+        speaker("lbj", "Lyndon B. Johnson", "Democratic Party", "1966"),
+        speaker("aj", "Andrew Johnson", "Democratic Party", "1867"),
+        speaker("fdr", "Franklin D. Roosevelt", "Democratic Party", "1944"),
+        speaker("tr", "Theodore Roosevelt", "Republican Party", "1905"),
+    ]
+    for question, name in (
+        ("How has Lyndon Johnson's position on Vietnam changed?", "Lyndon B. Johnson"),
+        ("What did LBJ say about poverty?", "Lyndon B. Johnson"),
+        ("What did FDR say about the war?", "Franklin D. Roosevelt"),
+        ("What did Andrew Johnson say about Reconstruction?", "Andrew Johnson"),
+    ):
+        assert [s.name for s in find_speakers(question, store)] == [name], question
+    assert len(find_speakers("What did Johnson say?", store)) == 2  # truly ambiguous
