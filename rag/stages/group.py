@@ -38,7 +38,6 @@ class Group:
     key: str  # the speaker, or the statement id of a timeline entry
     scored: list[ScoredSentence] = field(default_factory=list)  # best first
     spans: list[QuoteSpan] = field(default_factory=list)
-    best_cross: float | None = None
 
     @property
     def addresses(self) -> bool:
@@ -71,11 +70,10 @@ class Candidates:
 
 @dataclass
 class Grouped:
-    """What the group stage found: the groups that address the topic, in answer order,
-    the ones that do not, and every passage read."""
+    """What the group stage found: the groups that address the topic, in answer order
+    (the answer names the others as silent), and every passage read."""
 
     groups: list[Group] = field(default_factory=list)
-    silent: list[str] = field(default_factory=list)
     passages: dict[str, StoredPassage] = field(default_factory=dict)
     scored: list[ScoredSentence] = field(default_factory=list)  # all of them, best first
 
@@ -177,28 +175,23 @@ class SpeakerGrouping:
         topic: str,
         candidates: Candidates,
         quotes: int,
-        bar: tuple[float, float] | None = None,
+        bar: tuple[float, float],
     ) -> Grouped:
         """The groups whose best sentences the cross-encoder reads as addressing
-        ``topic``, with at most ``quotes`` quotes each; the others are silent."""
-        by_key = {key: Group(key, list(found)) for key, found in candidates.groups.items()}
-        keys = list(candidates.groups)
+        ``topic`` with ``bar`` (its floor and evidence), with at most ``quotes`` quotes each."""
         passages = candidates.passages
         found = Grouped(passages=passages, scored=candidates.scored)
-        floor, min_score = bar or (self.policy.group_floor, self.policy.group_min_score)
+        floor, min_score = bar
         policy = replace(self.policy, rerank_floor=floor, min_score=min_score)
         terms = ctx.terms.get(topic)
         with ctx.timed("rerank"):
-            for key in keys:
-                group = by_key[key]
+            for key, scored in candidates.groups.items():
+                group = Group(key, list(scored))
                 if group.scored:
                     group.scored = self._reread(topic, group.scored, ctx.texts, floor)
-                    group.best_cross = _best_cross(group.scored)
                     group.spans = select_quotes(group.scored, passages, quotes, policy, terms)
                 if group.addresses:
                     found.groups.append(group)
-                else:
-                    found.silent.append(key)
         return found
 
     def _reread(
@@ -228,11 +221,6 @@ class SpeakerGrouping:
             head = sorted(reread[: len(read)], key=lambda s: -(s.features.cross or 0.0))
             reread = head + reread[len(read) :]
         return reread
-
-
-def _best_cross(scored: Sequence[ScoredSentence]) -> float | None:
-    logits = [s.features.cross for s in scored if s.features.cross is not None]
-    return max(logits) if logits else None
 
 
 def _date_key(statement: Statement) -> tuple[str, str]:

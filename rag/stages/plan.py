@@ -24,11 +24,6 @@ from rag.stages.sides import COMPARE_MAX_SPEAKERS, SpeakerScope, speakers_of
 from rag.stages.speakers import Speaker, find_speakers
 from rag.store.catalog import Catalog, org_matches
 
-_COMPARE = re.compile(
-    r"\b(differ\w*|difference\w*|compar\w*|contrast\w*|versus|vs\.?|disagree\w*|"
-    r"each statement|both statements|the two statements)\b",
-    re.IGNORECASE,
-)
 # Control characters, invisible format characters (zero-width, bidi overrides that can
 # make a question display as something else), and lone surrogates (undecodable bytes from
 # argv/stdin/JSON), which no tokenizer accepts.
@@ -65,7 +60,6 @@ class Plan:
     narrowed: bool = False  # the question (or the conversation) narrowed the filters' scope
     intent: Intent | None = None  # None: a plain question (mode "answer")
     sides: tuple[SpeakerScope, ...] = ()  # compare, positions, timeline: the speakers
-    ambiguous: tuple[str, ...] = ()  # names that fit several speakers of the store
 
     @property
     def retrieval_text(self) -> str:
@@ -131,15 +125,15 @@ class Planner:
         if intent.party and any(org_matches(s.organization, intent.party) for s in scope):
             scope = [s for s in scope if org_matches(s.organization, intent.party)]
         authors = [s for s in speakers if s.kind == "author"] or list(speakers)
-        ambiguous = tuple(
-            text[a:b]
-            for a, b in {span for s in authors for span in s.spans}
-            if sum((a, b) in s.spans for s in authors) > 1
-        )
         named = [self._side(s, scope) for s in authors]
         named = [side for side in named if side.statements]
         sides: list[SpeakerScope] = speakers_of(scope)
         if intent.mode == "timeline":
+            ambiguous = [  # a name that fits several speakers of the store
+                text[a:b]
+                for a, b in {span for s in authors for span in s.spans}
+                if sum((a, b) in s.spans for s in authors) > 1
+            ]
             if ambiguous and len(named) > 1:
                 raise InvalidQuestionError(
                     f"“{ambiguous[0]}” fits more than one speaker: "
@@ -160,9 +154,7 @@ class Planner:
             intent = replace(intent, mode="positions")  # too many columns: a table
         narrowed = len(scope) < full
         compare = intent.topic if intent.mode == "compare" else None
-        return Plan(
-            text, filters, scope, resolution, compare, narrowed, intent, tuple(sides), ambiguous
-        )
+        return Plan(text, filters, scope, resolution, compare, narrowed, intent, tuple(sides))
 
     @staticmethod
     def _side(speaker: Speaker, scope: Sequence[Statement]) -> SpeakerScope:

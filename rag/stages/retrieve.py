@@ -98,12 +98,3 @@ class Retriever:
         fused = rrf_fuse((dense, keyword), self.policy.rrf_k, k)
         stored = self.passages(snap, [pid for pid, _ in fused])
         return [(stored[pid], prior) for pid, prior in fused if pid in stored]
-
-    def statements_for(
-        self, text: str, vector: np.ndarray, snap: Snapshot, scope: Sequence[Statement], n: int
-    ) -> list[Statement]:
-        """The ``n`` statements of ``scope`` whose passages rank best for ``text``."""
-        found = self.run(text, vector, snap, restrict(scope, snap), self.policy.candidates * 2)
-        order = dict.fromkeys(stored.passage.statement_id for stored, _ in found)
-        by_id = {s.statement_id: s for s in scope}
-        return [by_id[sid] for sid in order if sid in by_id][:n]

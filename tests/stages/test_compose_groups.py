@@ -40,16 +40,16 @@ def plan(mode: str, scope: list = SCOPE) -> Plan:  # type: ignore[type-arg]
     )
 
 
-def grouped(*groups: Group, silent: tuple[str, ...] = ()) -> Grouped:
-    return Grouped(groups=list(groups), silent=list(silent), scored=[sentence(0, 0.9, 0.9)])
+def grouped(*groups: Group) -> Grouped:
+    """The group stage's result: the groups that address the topic (the rest are silent)."""
+    return Grouped(groups=list(groups), scored=[sentence(0, 0.9, 0.9)])
 
 
 def test_positions_number_quotes_row_by_row_and_name_the_silent() -> None:
     found = grouped(
         Group("George W. Bush", spans=[span("b02", 16, 62)]),
         Group("Barack Obama", spans=[span("o14", 0, 15), span("o10", 63, 83)]),
-        silent=("Socialist Equality Party",),
-    )
+    )  # the Socialist Equality Party, in scope, has no group: silent
     p = plan("positions")
     by_id = {s.statement_id: s for s in SCOPE}
     citations, numbers = number_groups(found, by_id, TEXTS)

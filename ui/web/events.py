@@ -189,6 +189,8 @@ def wire(p: Page) -> None:
     tab.table.change(src.cards, [tab.table], [tab.cards], **private)
     tab.cards.click(src.open_card, outputs=[ask.viewer, p.tabs], **private)
     choices = [ask.statements, ask.organization]
+    # the other choices that follow the store, refreshed after each change to it
+    refreshed = [ask.author, tab.organization, tab.author, tab.remove]
     delete = tab.delete.click(
         removal.delete,
         [tab.remove, p.confirmed],
@@ -197,11 +199,7 @@ def wire(p: Page) -> None:
         concurrency_limit=1,
         concurrency_id="ingest",
         **private,
-    ).then(
-        src.refresh_choices,
-        outputs=[ask.author, tab.organization, tab.author, tab.remove],
-        **private,
-    )
+    ).then(src.refresh_choices, outputs=refreshed, **private)
     upload = tab.ingest.click(
         src.upload,
         inputs=[tab.files, *tab.meta],
@@ -209,11 +207,7 @@ def wire(p: Page) -> None:
         api_name="upload",
         concurrency_limit=1,
         concurrency_id="ingest",
-    ).then(
-        src.refresh_choices,
-        outputs=[ask.author, tab.organization, tab.author, tab.remove],
-        **private,
-    )
+    ).then(src.refresh_choices, outputs=refreshed, **private)
 
     fetched = tab.fetch.click(
         src.add_urls,
@@ -222,11 +216,7 @@ def wire(p: Page) -> None:
         api_name="ingest_urls",
         concurrency_limit=1,
         concurrency_id="ingest",
-    ).then(
-        src.refresh_choices,
-        outputs=[ask.author, tab.organization, tab.author, tab.remove],
-        **private,
-    )
+    ).then(src.refresh_choices, outputs=refreshed, **private)
 
     p.api_trigger.click(
         api.chat_api,
@@ -238,7 +228,6 @@ def wire(p: Page) -> None:
     gr.api(api.ask, api_name="ask", **limits)
     # Refreshed when shown: other sessions may have ingested, and a table first drawn
     # in a hidden tab shows no rows until it is given its value again.
-    refreshed = [ask.author, tab.organization, tab.author, tab.remove]
     p.sources_tab.select(src.sources_rows, table_filters, [tab.table], **private).then(
         src.refresh_choices, outputs=refreshed, **private
     )
