@@ -198,23 +198,11 @@ class Answerer:
         self, ctx: RequestContext, ids: list[str] | None, k: int, text: str, rerank: int
     ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
         """Retrieve the top ``k`` passages for ``text`` within ``ids`` and score their
-        sentences, best first."""
-        snap = ctx.snapshot
-        with ctx.timed("embed"):
-            queries = self.scorer.queries(ctx, text)
-            ctx.terms[text] = queries[0][0].terms
-        with ctx.timed("retrieve"):
-            candidates = self.retriever.run(
-                text, queries[0][0].vector, snap, ids, k, ctx.plan.resolution.ignore_terms
-            )
-            self.texts.load(
-                ctx.snapshot, ctx.texts, {p.passage.statement_id for p, _ in candidates}
-            )
-        with ctx.timed("score"):
-            scored = self.scorer.run(ctx, queries, candidates, text)
+        sentences, best first (the group stage's retrieval, then the rerank stage)."""
+        scored, passages = self.grouping.find(ctx, text, [(ids, k)])
         with ctx.timed("rerank"):
             scored = self.reranker.run(text, scored, ctx.texts, rerank)
-        return scored, {p.passage.passage_id: p for p, _ in candidates}
+        return scored, passages
 
     def _grouped(self, ctx: RequestContext) -> Iterator[AnswerEvent]:
         """A compare, positions or timeline answer: the group stage, then the same

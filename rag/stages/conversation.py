@@ -173,10 +173,15 @@ def _named_in(
 
 
 def resolve(
-    question: str, history: Sequence[Answer], statements: Sequence[Statement]
+    question: str,
+    history: Sequence[Answer],
+    statements: Sequence[Statement],
+    speakers: Sequence[Speaker] | None = None,
 ) -> Resolution:
-    """Read ``question`` in the light of the last answer in ``history``."""
-    speakers = find_speakers(question, statements)
+    """Read ``question`` in the light of the last answer in ``history`` (``speakers``: those
+    the question names among ``statements``, when the caller has found them already)."""
+    if speakers is None:
+        speakers = find_speakers(question, statements)
     named = list(dict.fromkeys(sid for s in speakers for sid in s.statement_ids))
     narrowed = named if named and len(named) < len(statements) else None
     ignore = frozenset(

@@ -107,16 +107,16 @@ class SpeakerGrouping:
         if mode == "timeline":
             side = sides[0]
             n = min(policy.group_passages_max, 4 * len(side.statements) + 8)
-            scored, passages = self._find(ctx, topic, [(side.ids, n)])
+            scored, passages = self.find(ctx, topic, [(side.ids, n)])
             keys = [s.statement_id for s in sorted(side.statements, key=_date_key)]
             return Candidates.of(scored, passages, keys, lambda sid: sid)
         if mode == "compare":  # each side in turn: every side gets its passages
             per = policy.group_passages_per_side
-            scored, passages = self._find(ctx, topic, [(side.ids, per) for side in sides])
+            scored, passages = self.find(ctx, topic, [(side.ids, per) for side in sides])
         else:  # positions: once over the whole scope
             n = min(policy.group_passages_max, policy.group_passages_per_side * len(sides))
             statements = [s for side in sides for s in side.statements]
-            scored, passages = self._find(ctx, topic, [(restrict(statements, ctx.snapshot), n)])
+            scored, passages = self.find(ctx, topic, [(restrict(statements, ctx.snapshot), n)])
         speaker = {s.statement_id: side.speaker for side in sides for s in side.statements}
         return Candidates.of(scored, passages, [s.speaker for s in sides], speaker.get)
 
@@ -147,7 +147,7 @@ class SpeakerGrouping:
 
     # -- shared steps -------------------------------------------------------------------
 
-    def _find(
+    def find(
         self, ctx: RequestContext, topic: str, scopes: Sequence[tuple[list[str] | None, int]]
     ) -> tuple[list[ScoredSentence], dict[str, StoredPassage]]:
         """Retrieve passages for ``topic`` within each of ``scopes`` (``(statement ids, or

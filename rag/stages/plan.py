@@ -91,8 +91,8 @@ class Planner:
         switch (True: compare, False: a plain answer; None: read from the question)."""
         text = clean_question(question, self.max_question_chars)
         scope = self.catalog.scope(filters)
-        resolution = resolve(text, history, scope)
         speakers = find_speakers(text, scope)
+        resolution = resolve(text, history, scope, speakers)
         forced = mode or ("compare" if compare else "answer" if compare is False else None)
         if forced is None and resolution.mode in MODES:
             forced = cast(Mode, resolution.mode)  # "And Clinton?" after a timeline
