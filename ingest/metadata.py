@@ -63,12 +63,7 @@ def parse_sidecar(text: str, where: str = SIDECAR) -> Sidecar:
     problems: dict[str, list[str]] = {}
     for key, entry in data.items():
         name = str(key)
-        if (
-            name != Path(name).name
-            or "\\" in name
-            or name in ("", ".", "..")
-            or _UNSAFE.search(name)
-        ):
+        if not _is_file_name(name):
             problems.setdefault("", []).append(f"{safe_name(name)!r} is not a file name: ignored")
             continue
         if not isinstance(entry, dict):

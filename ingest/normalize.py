@@ -156,12 +156,7 @@ def normalize(doc: RawDocument) -> CleanText:
         if joined and not _ONLY_MARKUP.match(joined):
             paragraphs.append(joined)
     paragraphs = _merge_tiny_runs(_drop_trailing_artifacts(paragraphs))
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for paragraph in paragraphs:
-        spans.append((cursor, cursor + len(paragraph)))
-        cursor += len(paragraph) + 2
-    return CleanText(text="\n\n".join(paragraphs), paragraphs=tuple(spans))
+    return from_clean_text("\n\n".join(paragraphs))  # each one line, none empty
 
 
 def from_clean_text(text: str) -> CleanText:

@@ -22,7 +22,6 @@ from rag.models import StatementMeta
 logger = logging.getLogger(__name__)
 
 PDF_SECONDS = 30.0  # per file
-INLINE = False  # True inside the isolation worker
 PDF_MAX_PAGES = 2000
 PDF_MAX_CHARS = 2_000_000  # a book; a statement is rarely a hundredth of it
 _PAGE_NUMBER = re.compile(
@@ -46,13 +45,13 @@ def load_pdf(
         IngestError: unreadable, password-protected, no text layer, or nothing read
             within ``seconds``.
     """
-    if INLINE:  # already inside the worker (an isolated upload): no worker of its own
+    from ingest import isolation
+
+    if isolation.IN_WORKER:  # already inside the worker (an isolated upload): no worker of its own
         pages: list[str] = []
         info, stopped = extract_pages(pages.append, data, max_pages, max_chars, seconds)
     else:
-        from ingest.isolation import extract_pdf
-
-        pages, info, stopped = extract_pdf(data, max_pages, max_chars, seconds)
+        pages, info, stopped = isolation.extract_pdf(data, max_pages, max_chars, seconds)
     paragraphs = _pdf_paragraphs(pages)
     if not paragraphs:  # the skip line is the file's one line
         if stopped and "seconds" in stopped:

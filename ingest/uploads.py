@@ -187,7 +187,9 @@ def upload_files(
             result.lines.append((o.status, f"{name} → {o.statement_id} ({o.passages} passages)"))
         if o.status in ("new", "updated", "unchanged"):
             result.committed.append(name)
-    _drop_copies(folder, [Path(o.path) for o in report.outcomes if o.reason and "same" in o.reason])
+    # a twin's reason is Twin.reason ("same content as …"); an error's may hold "same" too
+    twins = [Path(o.path) for o in report.outcomes if (o.reason or "").startswith("same ")]
+    _drop_copies(folder, twins)
     if report.error is not None:
         result.error = report.error
         result.not_committed = [Path(name).name for name in report.not_committed]

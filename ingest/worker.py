@@ -42,10 +42,8 @@ def _serve(conn: Connection) -> None:  # pragma: no cover (runs in the worker pr
     import pypdf  # noqa: F401 (imported before "ready": not part of any file's budget)
 
     import ingest.isolation
-    import ingest.pdf
     from ingest.loaders import load_document
 
-    ingest.pdf.INLINE = True
     ingest.isolation.IN_WORKER = True
     with contextlib.suppress(OSError):  # parsing yields the CPU to the app's answers
         os.nice(WORKER_NICENESS)
