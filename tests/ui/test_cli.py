@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from rag.service import Services
 from ui.cli import app
+from ui.render.table import COLUMNS
 
 SEP = "000_750d3f795511808f"
 SWP = "004_82099dca89624f38"
@@ -490,6 +491,7 @@ def test_positions_as_json_table_csv_and_markdown(bundled: Services) -> None:
     assert "Positions on the Democratic Party" in table and "Speaker" in table
     csv_out = rag(home, "ask", question, "--csv").stdout.splitlines()
     assert csv_out[0].startswith("speaker,author,organization,date,statement_id")
+    assert csv_out[0] == ",".join(COLUMNS)  # no carriage return shown as an escape
     assert len(csv_out) >= 1 + len(data["citations"])
     markdown = rag(home, "ask", question, "--markdown").stdout
     assert "| Speaker | Date | Quote |" in markdown and "[^1]:" in markdown

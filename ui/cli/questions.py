@@ -39,7 +39,7 @@ def _render(answer: Answer, as_json: bool, as_csv: bool, as_markdown: bool) -> s
     if as_csv:
         from ui.render.table import answer_csv
 
-        return answer_csv(answer)
+        return answer_csv(answer, lineterminator="\n")  # say() would show "\r" as an escape
     if as_markdown:
         from ui.render.markdown import conversation_markdown
 

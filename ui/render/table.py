@@ -30,11 +30,12 @@ def _cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA) else text
 
 
-def answer_csv(answer: Answer) -> str:
+def answer_csv(answer: Answer, lineterminator: str = "\r\n") -> str:
     """Every citation of ``answer`` as a CSV row (columns ``COLUMNS``), in answer order;
-    the speakers of a grouped answer who do not address the topic as rows without a quote."""
+    the speakers of a grouped answer who do not address the topic as rows without a quote.
+    Rows end as RFC 4180 says (a file); a terminal takes ``lineterminator="\n"``."""
     out = StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, lineterminator=lineterminator)
     writer.writerow(COLUMNS)
     for c in answer.citations:
         writer.writerow(
