@@ -154,17 +154,20 @@ def test_filters_abstentions_and_errors(app: tuple[Services, str]) -> None:
 
 def test_sources_lists_searches_and_show_gives_the_text(app: tuple[Services, str]) -> None:
     services, url = app
-    everything, searched, shown = call(
+    everything, searched, shown, initials = call(
         url + "/mcp",
         ("sources", {}),
         ("sources", {"query": "craine workers", "since": "2019"}),
         ("show", {"statement_id": SWP}),
+        ("sources", {"organization": "SWP", "author": "craine", "since": "2020-01"}),
     )
     assert everything.structured_content["total"] == len(services.store.statements())
     (only,) = searched.structured_content["statements"]
     assert only["statement_id"] == SWP and only["author"] == "Naomi Craine"
     assert "path" not in only and "content_hash" not in only  # no local file paths
     assert shown.structured_content["text"] == services.store.statement(SWP).text
+    # the filters match as ask's do: initials, a surname, a month within the statement's date
+    assert [s["statement_id"] for s in initials.structured_content["statements"]] == [SWP]
 
 
 def test_positions_and_timeline(app: tuple[Services, str]) -> None:

@@ -23,9 +23,11 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel, ConfigDict, Field
 
+from rag.dates import overlaps
 from rag.errors import RagError, StatementNotFoundError
 from rag.models import Filters, Statement, StatementMeta
 from rag.service import Services
+from rag.store.catalog import author_matches, org_matches
 
 logger = logging.getLogger(__name__)
 
@@ -181,21 +183,20 @@ def build_mcp(services: Services) -> MCPServer:
         limit: Annotated[int, Field(ge=1, le=MAX_SOURCES)] = 50,
     ) -> SourcesResult:
         """The ingested statements (newest first), narrowed by metadata."""
+        words = (query or "").lower().split()
+        wanted = _filters(None, organization, author, since, until)
+        org, who = wanted.organization, wanted.author
         try:
-            found = services.store.statements()
+            matches = [  # matched as ask's filters match (rag.store.catalog)
+                s
+                for s in services.store.statements()
+                if (not org or org_matches(s.organization, org))
+                and (not who or author_matches(s.author, who))
+                and overlaps(s.date, wanted.since, wanted.until)  # a bad date: ask's error
+                and all(w in _haystack(s) for w in words)
+            ]
         except RagError as exc:
             raise ToolError(str(exc)) from None
-        words = (query or "").lower().split()
-        org, who = (organization or "").strip().lower(), (author or "").strip().lower()
-        matches = [
-            s
-            for s in found
-            if (not org or (s.organization or "").lower() == org)
-            and (not who or who in (s.author or "").lower())
-            and (not since or (s.date or "") >= since.strip())
-            and (not until or (s.date or "0")[: len(until.strip())] <= until.strip())
-            and all(w in _haystack(s) for w in words)
-        ]
         matches.sort(key=lambda s: (s.date or "", s.statement_id), reverse=True)
         listed = [StatementInfo.model_validate(_info(s)) for s in matches[:limit]]
         return SourcesResult(total=len(matches), statements=listed)
@@ -244,9 +245,12 @@ def build_mcp(services: Services) -> MCPServer:
         """One speaker's statements that address a topic, oldest first, one or two
         verbatim quotes each."""
         try:
+            statements = services.catalog.snapshot().statements.values()
+        except RagError as exc:
+            raise ToolError(str(exc)) from None
+        if any(author_matches(s.author, speaker) for s in statements):
             filters = _filters(None, None, speaker, since, until)
-            services.catalog.scope(filters)
-        except RagError:  # not an author: an organization, or a clear error from the answer
+        else:  # an organization, or a clear error from the answer
             filters = _filters(None, speaker, None, since, until)
         return AskResult.model_validate(answer(question, filters, mode="timeline"))
 

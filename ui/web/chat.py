@@ -26,7 +26,7 @@ from rag.models import (
 )
 from rag.service import Services
 from rag.settings import Settings
-from rag.stages.intent import Mode
+from rag.stages.intent import MODES, Mode
 from ui.render.markdown import conversation_markdown
 from ui.render.table import answer_csv
 from ui.web import html
@@ -41,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 EXPORT_NAME = "statements-qa-conversation.md"
 CSV_NAME = "statements-qa-answer.csv"
-MODES = frozenset({"answer", "compare", "positions", "timeline"})
 
 
 def mode_of(value: str | bool | None) -> Mode | None:

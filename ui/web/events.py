@@ -126,13 +126,11 @@ def wire(p: Page) -> None:
     # right after it (Gradio's default, "once", would drop it silently).
     answering = gr.on(triggers, h.respond, js=SEND_JS, **chat, **limits, trigger_mode="always_last")
     answering.then(_idle, outputs=buttons, queue=False, **private)
-    answering.then(h.export_csv, [answers], [ask.export_csv], **private)
     # a failed or stopped question comes back to the box, unless something new was typed
     ask.failed.change(None, [ask.failed, ask.msg], [ask.msg], js=RESTORE, **private)
     example = ask.examples.load_input_event.then(_working, outputs=buttons, queue=False, **private)
     from_example = example.then(h.respond, js=SEND_JS, **chat, **limits)
     from_example.then(_idle, outputs=buttons, queue=False, **private)
-    from_example.then(h.export_csv, [answers], [ask.export_csv], **private)
     # (the hidden `failed` box is only a slot here: STOP_JS sends the asked question in it)
     ask.stop.click(
         h.stop, [ask.run, ask.failed, ask.msg], [ask.msg], js=STOP_JS, queue=False, **private
@@ -140,8 +138,10 @@ def wire(p: Page) -> None:
 
     reset = [ask.chatbot, answers, ask.citations, ask.viewer, ask.export, ask.comment, ask.msg]
     reset += [conversation, p.conversations, edit_turn, version]
-    ask.new_chat.click(h.clear, outputs=reset, queue=False, **private)
-    ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private)
+    cleared = [
+        ask.new_chat.click(h.clear, outputs=reset, queue=False, **private),
+        ask.chatbot.clear(h.clear, outputs=reset, queue=False, **private),
+    ]
     ask.citations.click(src.open_citation, outputs=[ask.viewer], **private)
 
     # feedback: 👍/👎 under any answer, or the accordion's buttons for the latest one
@@ -165,6 +165,9 @@ def wire(p: Page) -> None:
         **private,
     )
     opened.then(h.opened, [answers], [ask.citations, ask.export], **private)
+    # the latest answer's CSV follows every change of the answers (asked, cleared, opened)
+    for changed in (answering, from_example, opened, *cleared):
+        changed.then(h.export_csv, [answers], [ask.export_csv], **private)
     p.conversations.change(conv.name_of, [p.conversations, p.browser_id], [p.name], **private)
     p.rename.click(conv.rename, [conversation, p.name, p.browser_id], [p.conversations], **private)
     # the list's selection is the open conversation (a confirm() can edit its value)
